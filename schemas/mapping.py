@@ -1,0 +1,81 @@
+"""The index: settings, mapping and the alias the API reads.
+
+Designed for a stock Elasticsearch with no plugins and no analysis-common module:
+text arrives pre-tokenised by ``analyzers`` and is indexed with the built-in
+``whitespace`` analyzer; everything else is keyword, numeric, date or completion.
+Bump ``MAPPING_VERSION`` on any change here: ``catalog status`` compares it with the
+live index's ``_meta`` and says when a reindex is needed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from analyzers import INDEX_TEXT_FIELDS
+
+ALIAS = "products"
+MAPPING_VERSION = 1
+
+_KW = {"type": "keyword"}
+
+
+def mappings(*, analysis_version: str) -> dict[str, Any]:
+    """The mapping, with the analysis and mapping versions recorded in ``_meta``."""
+    props: dict[str, Any] = {
+        "product_id": _KW,
+        "shop_id": _KW,
+        "shop_name": _KW,
+        # Original text: returned and highlighted in Python, not searched directly.
+        "title": {"type": "keyword", "index": False, "doc_values": False},
+        "description": {"type": "keyword", "index": False, "doc_values": False},
+        "brand": _KW,
+        "category": _KW,
+        "category_path": _KW,
+        "category_levels": _KW,  # ["美妆", "美妆/面霜"]: prefix filter and tree facet
+        "attributes": {"type": "object", "enabled": False},
+        "attrs": _KW,  # ["颜色=黑色"]: attribute filters and facets
+        "price": {"type": "double"},
+        "stock": {"type": "integer"},
+        "sales": {"type": "long"},
+        "rating": {"type": "float"},
+        "status": _KW,
+        "image": {"type": "keyword", "index": False, "doc_values": False},
+        "created_at": {"type": "date"},
+        "updated_at": {"type": "date"},
+        # Bookkeeping of the indexer (see indexer/merge.py).
+        "version": {"type": "long"},
+        "visible": {"type": "boolean"},  # a full upsert newer than any delete
+        "searchable": {"type": "boolean"},  # visible and on shelf: the one storefront filter
+        "in_stock": {"type": "boolean"},
+        "indexed_at": {"type": "date"},
+        "event_id": _KW,
+        "analysis_version": _KW,
+        "meta": {"type": "object", "enabled": False},  # per-field versions
+        "suggest": {
+            "type": "completion",
+            "analyzer": "keyword",
+            "preserve_separators": False,
+            "max_input_length": 60,
+            "contexts": [{"name": "scope", "type": "category"}],
+        },
+    }
+    props.update(INDEX_TEXT_FIELDS)
+    return {
+        "dynamic": "strict",
+        "_meta": {"mapping_version": MAPPING_VERSION, "analysis_version": analysis_version},
+        "properties": props,
+    }
+
+
+def settings(*, shards: int = 1, replicas: int = 0, refresh_interval: str = "1s") -> dict[str, Any]:
+    return {
+        "number_of_shards": shards,
+        "number_of_replicas": replicas,
+        "refresh_interval": refresh_interval,
+        "max_result_window": 10_000,
+    }
+
+
+def index_body(*, analysis_version: str, **settings_kw: Any) -> dict[str, Any]:
+    """Body for ``indices.create``."""
+    return {"settings": settings(**settings_kw), "mappings": mappings(analysis_version=analysis_version)}
