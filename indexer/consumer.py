@@ -1,0 +1,340 @@
+"""The Kafka consumer: batches events, applies them through the sink, commits.
+
+The loop, per batch::
+
+    poll (count / bytes / linger)  ->  decode + validate  ->  EsSink.apply  ->
+    dead letters sent and acknowledged  ->  commit offsets
+
+Guarantees:
+
+* An offset is committed only after every message before it in that partition is
+  either acknowledged by ES (indexed or a counted stale no-op) or acknowledged by the
+  broker on the dead-letter topic. So a crash at any point (SIGKILL) replays at most
+  the uncommitted batch, and replays are no-ops by the merge rule.
+* While ES is unreachable the batch is retried with bounded exponential backoff and
+  jitter, with all partitions paused; ``poll`` keeps being called during the wait, so
+  the consumer stays in its group (no ``max.poll.interval.ms`` eviction) and fetches
+  nothing new.
+* SIGTERM (:meth:`Indexer.stop`) lets the batch in flight finish or abandons it (when
+  ES is down), commits what was acknowledged, and leaves the group.
+* On a rebalance, the batch collected so far is flushed and committed before the
+  partitions are given up; if that cannot be done, it is dropped uncommitted and the
+  new owner reads it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from elasticsearch import Elasticsearch
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import CommitFailedError, KafkaError
+from kafka.structs import OffsetAndMetadata, TopicPartition
+
+from analyzers import Analyzer, get_analyzer
+from indexer.decode import decode_event
+from indexer.dlq import DeadLetter, DeadLetterWriter
+from indexer.merge import Event
+from indexer.metrics import IndexerMetrics
+from indexer.settings import IndexerSettings
+from indexer.sink import EsSink
+from schemas.errors import BackendUnavailable, InvalidEvent
+
+log = logging.getLogger("pocket.indexer")
+
+
+@dataclass
+class _Decoded:
+    record: Any
+    event: Event
+
+
+class _Rebalance(ConsumerRebalanceListener):
+    def __init__(self, indexer: Indexer) -> None:
+        self.indexer = indexer
+
+    def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self.indexer._on_revoked(revoked)
+
+    def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        log.info("partitions assigned", extra={"partitions": sorted(str(tp) for tp in assigned)})
+
+
+class Indexer:
+    """One indexer process's consumer loop. :meth:`run` blocks until :meth:`stop`."""
+
+    def __init__(self, settings: IndexerSettings, *, es: Elasticsearch | None = None,
+                 analyzer: Analyzer | None = None, metrics: IndexerMetrics | None = None,
+                 on_batch: Callable[[dict[str, int]], None] | None = None) -> None:
+        self.settings = s = settings
+        self.metrics = metrics if metrics is not None else IndexerMetrics()
+        self.es = es if es is not None else Elasticsearch(s.es_url, request_timeout=30, retry_on_timeout=False,
+                                                          max_retries=0)
+        self.sink = EsSink(self.es, index=s.index, analyzer=analyzer or get_analyzer(),
+                           chunk_size=s.bulk_chunk_size)
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=s.kafka_bootstrap,
+            group_id=s.group_id,
+            client_id=f"pocket-indexer-{s.group_id}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=s.batch_max_events,
+            max_poll_interval_ms=s.max_poll_interval_ms,
+            session_timeout_ms=s.session_timeout_ms,
+            heartbeat_interval_ms=max(1000, s.session_timeout_ms // 4),
+            fetch_max_bytes=max(s.batch_max_bytes, 1024 * 1024),
+            max_partition_fetch_bytes=max(s.max_event_bytes * 2, 1024 * 1024),
+            reconnect_backoff_max_ms=5000,
+        )
+        self.producer = KafkaProducer(bootstrap_servers=s.kafka_bootstrap, acks="all", retries=10,
+                                      retry_backoff_ms=500, max_request_size=max(s.max_event_bytes * 2,
+                                                                                 1024 * 1024))
+        self.dlq = DeadLetterWriter(self.producer, s.dlq_topic)
+        self._stop = threading.Event()
+        self._pending: list[Any] = []
+        self._in_retry = False
+        self._on_batch = on_batch
+        self._last_lag = 0.0
+
+    # ------------------------------------------------------------------ control
+
+    def stop(self) -> None:
+        """Ask the loop to finish (signal-safe: only sets a flag)."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def run(self) -> None:
+        """Consume until :meth:`stop`; then commit what was acknowledged and leave the group."""
+        self.consumer.subscribe([self.settings.topic], listener=_Rebalance(self))
+        log.info("indexer started", extra={"topic": self.settings.topic, "group": self.settings.group_id})
+        try:
+            while not self.stopping:
+                batch = self._collect()
+                if batch:
+                    self._process(batch, retry=True)
+                    self._pending = []
+                self._update_lag()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        try:
+            self.consumer.close(autocommit=False)  # leaves the group at once
+        finally:
+            self.producer.close(timeout=10)
+            log.info("indexer stopped")
+
+    # ------------------------------------------------------------------ batching
+
+    def _collect(self) -> list[Any]:
+        """Poll into ``self._pending`` until the batch is full or the linger time is up.
+
+        The batch lives on ``self`` so that a rebalance callback (run inside ``poll``)
+        can flush it before its partitions go to another consumer.
+        """
+        s = self.settings
+        self._pending = []
+        size = 0
+        deadline: float | None = None
+        while not self.stopping and len(self._pending) < s.batch_max_events and size < s.batch_max_bytes:
+            timeout_ms = 500 if deadline is None else int(max(0.0, deadline - time.monotonic()) * 1000)
+            polled = self.consumer.poll(timeout_ms=timeout_ms,
+                                        max_records=s.batch_max_events - len(self._pending))
+            for recs in polled.values():
+                self._pending.extend(recs)
+                size += sum(len(r.value or b"") for r in recs)
+            if self._pending and deadline is None:
+                deadline = time.monotonic() + s.batch_linger_ms / 1000
+            if deadline is None:
+                if not polled:
+                    break  # idle: let the caller check stop and lag
+            elif time.monotonic() >= deadline:
+                break
+        return self._pending
+
+    def _process(self, records: list[Any], *, retry: bool) -> None:
+        """Apply, dead-letter and commit one batch.
+
+        ``retry=False`` (inside a rebalance callback) makes one ES attempt and raises
+        :class:`BackendUnavailable` instead of waiting.
+        """
+        t0 = time.perf_counter()
+        self.metrics.consumed.inc(len(records))
+        decoded: list[_Decoded] = []
+        letters: list[DeadLetter] = []
+        for rec in records:
+            try:
+                decoded.append(_Decoded(rec, decode_event(rec.value, max_bytes=self.settings.max_event_bytes)))
+            except InvalidEvent as err:
+                letters.append(self._letter(rec, err.reason, err.detail))
+        t1 = time.perf_counter()
+        self.metrics.stage_seconds.labels("decode_validate").inc(t1 - t0)
+
+        events = [d.event for d in decoded]
+        report = self._apply_with_retry(events) if retry else self.sink.apply(events)
+        if report is None:  # stopping while ES is down: abandon, nothing committed
+            return
+        by_event = {id(d.event): d.record for d in decoded}
+        for rej in report.rejected:
+            rec = by_event[id(rej.event)]
+            letters.append(self._letter(rec, rej.reason, rej.detail, event_id=rej.event.event_id))
+            log.error("event rejected by ES", extra=_ctx(rec, rej.event, rej.detail))
+        if letters:
+            self._send_letters(letters)
+        self._commit(records)
+
+        m = self.metrics
+        m.outcomes.labels("indexed").inc(len(report.indexed))
+        m.outcomes.labels("stale").inc(len(report.stale))
+        m.outcomes.labels("dead_letter").inc(len(letters))
+        for dl in letters:
+            m.dlq.labels(dl.reason).inc()
+        m.conflicts.inc(report.conflicts)
+        m.stage_seconds.labels("analyse_encode").inc(report.analyse_seconds)
+        m.stage_seconds.labels("es").inc(report.es_seconds)
+        m.batch_size.observe(len(records))
+        m.batch_seconds.observe(time.perf_counter() - t0)
+        if self._on_batch:
+            self._on_batch({"records": len(records), "indexed": len(report.indexed),
+                            "stale": len(report.stale), "dead_letters": len(letters)})
+
+    def _letter(self, rec: Any, reason: str, detail: str, event_id: str | None = None) -> DeadLetter:
+        if reason != "es_rejected":
+            log.warning("dead-lettering event", extra={**_rec_ctx(rec), "reason": reason, "detail": detail})
+        return DeadLetter(value=rec.value, key=rec.key, reason=reason, detail=detail, topic=rec.topic,
+                          partition=rec.partition, offset=rec.offset, event_id=event_id)
+
+    # ------------------------------------------------------------------ retries
+
+    def _backoff(self) -> Any:
+        s = self.settings
+        delay = s.retry_initial_s
+        while True:
+            yield random.uniform(delay / 2, delay)  # "equal jitter"
+            delay = min(delay * 2, s.retry_max_s)
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep while staying in the group: poll with every partition paused."""
+        end = time.monotonic() + seconds
+        while not self.stopping and (left := end - time.monotonic()) > 0:
+            polled = self.consumer.poll(timeout_ms=int(min(left, 1.0) * 1000))
+            if polled:
+                # Partitions assigned during the wait arrive unpaused: rewind what they gave us,
+                # so that nothing is skipped, and pause them too.
+                for tp, recs in polled.items():
+                    self.consumer.seek(tp, recs[0].offset)
+                self.consumer.pause(*self.consumer.assignment())
+
+    def _apply_with_retry(self, events: list[Event]) -> Any:
+        delays = self._backoff()
+        paused = False
+        self._in_retry = True
+        try:
+            while True:
+                try:
+                    return self.sink.apply(events)
+                except BackendUnavailable as err:
+                    if self.stopping:
+                        log.warning("stopping during an ES outage: batch abandoned, not committed")
+                        return None
+                    if not paused:
+                        self.consumer.pause(*self.consumer.assignment())
+                        self.metrics.paused.set(1)
+                        paused = True
+                    delay = next(delays)
+                    self.metrics.retries.labels("elasticsearch").inc()
+                    log.warning("ES unavailable; retrying batch", extra={"error": str(err)[:300],
+                                                                        "retry_in_s": round(delay, 2)})
+                    self._wait(delay)
+        finally:
+            self._in_retry = False
+            if paused:
+                self.consumer.resume(*self.consumer.paused())
+                self.metrics.paused.set(0)
+
+    def _send_letters(self, letters: list[DeadLetter]) -> None:
+        delays = self._backoff()
+        while True:
+            try:
+                self.dlq.send_all(letters)
+                return
+            except KafkaError as err:
+                self.metrics.retries.labels("dead_letter_topic").inc()
+                log.warning("dead-letter send failed; retrying", extra={"error": str(err)})
+                if self.stopping:
+                    raise
+                time.sleep(next(delays))
+
+    def _commit(self, records: list[Any]) -> None:
+        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
+        for r in records:
+            tp = TopicPartition(r.topic, r.partition)
+            if tp not in offsets or offsets[tp].offset < r.offset + 1:
+                offsets[tp] = OffsetAndMetadata(r.offset + 1, "", -1)
+        owned = self.consumer.assignment()
+        offsets = {tp: om for tp, om in offsets.items() if tp in owned}
+        if not offsets:
+            return
+        delays = self._backoff()
+        for _attempt in range(10):
+            try:
+                self.consumer.commit(offsets)
+                return
+            except CommitFailedError:
+                # The group rebalanced: these partitions are someone else's now; they re-read the
+                # batch from the last commit and the merge rule makes that a no-op.
+                log.warning("commit failed after a rebalance; the new owner replays the batch")
+                return
+            except KafkaError as err:
+                self.metrics.retries.labels("commit").inc()
+                log.warning("commit failed; retrying", extra={"error": str(err)})
+                time.sleep(next(delays))
+        log.error("giving up committing this batch; it will be replayed (a no-op)")
+
+    def _on_revoked(self, revoked: set[TopicPartition]) -> None:
+        if not self._pending or self._in_retry:
+            return
+        log.info("rebalance: flushing the batch in hand before giving up partitions")
+        batch, self._pending = self._pending, []
+        try:
+            self._process(batch, retry=False)
+        except Exception as err:  # the new owner replays the batch instead
+            log.warning("could not flush on rebalance; the new owner replays", extra={"error": str(err)})
+
+    # ------------------------------------------------------------------ lag
+
+    def _update_lag(self) -> None:
+        now = time.monotonic()
+        if now - self._last_lag < 5:
+            return
+        self._last_lag = now
+        try:
+            assigned = list(self.consumer.assignment())
+            if not assigned:
+                return
+            ends = self.consumer.end_offsets(assigned)
+            for tp in assigned:
+                pos = self.consumer.position(tp, timeout_ms=1000)
+                if pos is not None:
+                    self.metrics.lag.labels(str(tp.partition)).set(max(0, ends[tp] - pos))
+        except KafkaError:
+            pass
+
+
+def _rec_ctx(rec: Any) -> dict[str, Any]:
+    return {"partition": rec.partition, "offset": rec.offset,
+            "key": rec.key.decode(errors="replace") if rec.key else None}
+
+
+def _ctx(rec: Any, ev: Event, detail: str) -> dict[str, Any]:
+    return {**_rec_ctx(rec), "event_id": ev.event_id, "product_id": ev.product_id, "detail": detail}

@@ -1,0 +1,53 @@
+"""From a merged product state to the ES ``_source``: the derived search fields.
+
+Text analysis is the expensive part (jieba, pinyin), so it runs only when a text field
+changed or the analyzer's version differs from the one the document was analysed with.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from analyzers import INDEX_TEXT_FIELDS, Analyzer
+
+
+def category_levels(category: list[str] | None) -> list[str]:
+    """``["美妆", "面霜"]`` -> ``["美妆", "美妆/面霜"]`` (the prefixes used to filter and facet)."""
+    parts = category or []
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def attr_pairs(attributes: dict[str, str] | None) -> list[str]:
+    return [f"{k}={v}" for k, v in (attributes or {}).items()]
+
+
+def build_source(state: dict[str, Any], analyzer: Analyzer, *, text_changed: bool) -> dict[str, Any]:
+    """Return the document to index for ``state`` (a merged product state; mutated and returned)."""
+    doc = state
+    doc["category_path"] = "/".join(doc.get("category") or []) or None
+    doc["category_levels"] = category_levels(doc.get("category"))
+    doc["attrs"] = attr_pairs(doc.get("attributes"))
+    stale_analysis = doc.get("analysis_version") != analyzer.version
+    if doc.get("title") and (text_changed or stale_analysis or "title_words" not in doc):
+        doc.update(analyzer.document_fields(
+            title=doc["title"], brand=doc.get("brand"), description=doc.get("description") or "",
+            category=doc.get("category"), attributes=doc.get("attributes"),
+        ))
+        doc["analysis_version"] = analyzer.version
+        doc["_suggest_inputs"] = analyzer.suggest_inputs(
+            title=doc["title"], brand=doc.get("brand"), category=doc.get("category"))
+    inputs = doc.pop("_suggest_inputs", None) or (doc.get("suggest") or {}).get("input")
+    if doc.get("searchable") and inputs:
+        # Only on-shelf products feed suggestions; "shop:<id>" scopes a storefront's.
+        doc["suggest"] = {
+            "input": inputs,
+            "weight": 1 + int(10 * math.log1p(doc.get("sales") or 0)),
+            "contexts": {"scope": ["all", f"shop:{doc['shop_id']}"]},
+        }
+    else:
+        doc.pop("suggest", None)
+    if not doc.get("title"):  # a patch that arrived before its product: nothing to analyse yet
+        for name in INDEX_TEXT_FIELDS:
+            doc.pop(name, None)
+    return doc

@@ -1,0 +1,38 @@
+"""``pocket-indexer``: run one indexer process (``python -m indexer.main``)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+
+from elasticsearch import Elasticsearch
+
+from analyzers import get_analyzer
+from indexer.admin import ensure_alias, ensure_topics
+from indexer.consumer import Indexer
+from indexer.logs import setup_logging
+from indexer.settings import IndexerSettings
+
+log = logging.getLogger("pocket.indexer")
+
+
+def main() -> int:
+    settings = IndexerSettings()
+    setup_logging(settings.log_level)
+    analyzer = get_analyzer()
+    es = Elasticsearch(settings.es_url, request_timeout=30, max_retries=0)
+    ensure_alias(es, settings.index, analyzer)
+    ensure_topics(settings.kafka_bootstrap, {settings.topic: settings.topic_partitions,
+                                             settings.dlq_topic: 1})
+    indexer = Indexer(settings, es=es, analyzer=analyzer)
+    if settings.metrics_port:
+        indexer.metrics.serve(settings.metrics_port)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: indexer.stop())
+    indexer.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""Prometheus metrics of one indexer (own registry, so several can live in one process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+
+class IndexerMetrics:
+    def __init__(self) -> None:
+        r = self.registry = CollectorRegistry()
+        self.consumed = Counter("pocket_indexer_events_consumed", "Messages read from Kafka", registry=r)
+        self.outcomes = Counter("pocket_indexer_events", "Events by outcome", ["outcome"], registry=r)
+        self.dlq = Counter("pocket_indexer_dead_letters", "Dead letters by reason", ["reason"], registry=r)
+        self.retries = Counter("pocket_indexer_retries", "Batch retries after a transient failure",
+                               ["cause"], registry=r)
+        self.conflicts = Counter("pocket_indexer_write_conflicts", "Conditional writes lost to a race",
+                                 registry=r)
+        self.batch_size = Histogram("pocket_indexer_batch_size", "Events per batch", registry=r,
+                                    buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000))
+        self.batch_seconds = Histogram("pocket_indexer_batch_seconds", "Batch processing time", registry=r,
+                                       buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+        self.stage_seconds = Counter("pocket_indexer_stage_seconds", "CPU/wall seconds by stage", ["stage"],
+                                     registry=r)
+        self.lag = Gauge("pocket_indexer_consumer_lag", "Messages behind the log end", ["partition"],
+                         registry=r)
+        self.paused = Gauge("pocket_indexer_paused", "1 while partitions are paused for a backend outage",
+                            registry=r)
+
+    def serve(self, port: int) -> None:
+        """Expose /metrics on 127.0.0.1:port (a daemon thread)."""
+        start_http_server(port, addr="127.0.0.1", registry=self.registry)

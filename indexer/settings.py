@@ -1,0 +1,32 @@
+"""Settings of the indexer deployable (env prefix ``POCKET_``), validated at start-up."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class IndexerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POCKET_", extra="ignore")
+
+    es_url: str = "http://127.0.0.1:9200"
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    topic: str = "products.changes"
+    dlq_topic: str = "products.changes.dlq"
+    group_id: str = "pocket-indexer"
+    index: str = Field("products", description="alias (or index) the indexer writes to")
+    topic_partitions: int = Field(3, ge=1, description="partitions when the indexer creates the topics")
+
+    batch_max_events: int = Field(1000, ge=1)
+    batch_max_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    batch_linger_ms: int = Field(100, ge=0, description="wait this long for a batch to fill")
+    bulk_chunk_size: int = Field(500, ge=1)
+    max_event_bytes: int = Field(256 * 1024, ge=1024)
+
+    retry_initial_s: float = Field(0.5, gt=0)
+    retry_max_s: float = Field(15.0, gt=0)
+    max_poll_interval_ms: int = Field(300_000, ge=10_000)
+    session_timeout_ms: int = Field(10_000, ge=6_000)
+
+    metrics_port: int = Field(9464, ge=0, le=65535, description="0 disables /metrics")
+    log_level: str = "INFO"

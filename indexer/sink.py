@@ -1,0 +1,147 @@
+"""The one place that writes products to Elasticsearch.
+
+:meth:`EsSink.apply` takes a batch of events and makes the index reflect them:
+one ``mget`` of the current documents, the merge rule of :mod:`indexer.merge` in
+Python, then one ``bulk`` of conditional writes (``if_seq_no``/``if_primary_term`` for
+documents that exist, ``create`` for new ones). A write that loses a race (409) is
+read, merged and written again. This read-merge-write replaces painless scripts,
+which the stock integ-test ES does not have.
+
+Every bulk item's status is checked: a 400-class rejection (mapping, parse) dead-letters
+the events that produced the document; 429/5xx and connection failures raise the
+retriable :class:`BackendUnavailable`, and the caller retries the whole batch, which is
+safe because applying events twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch.helpers import streaming_bulk
+
+from analyzers import Analyzer
+from indexer.document import build_source
+from indexer.merge import Event, merge_events
+from schemas.errors import BackendUnavailable
+
+
+@dataclass
+class Rejection:
+    event: Event
+    reason: str
+    detail: str
+
+
+@dataclass
+class ApplyReport:
+    indexed: list[Event] = field(default_factory=list)
+    stale: list[Event] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    conflicts: int = 0
+    es_seconds: float = 0.0
+    analyse_seconds: float = 0.0
+
+
+class EsSink:
+    """Applies events to the index behind ``index`` (an alias or index name)."""
+
+    def __init__(self, es: Elasticsearch, *, index: str, analyzer: Analyzer, chunk_size: int = 500,
+                 max_chunk_bytes: int = 20 * 1024 * 1024, max_conflict_rounds: int = 10) -> None:
+        self.es = es
+        self.index = index
+        self.analyzer = analyzer
+        self.chunk_size = chunk_size
+        self.max_chunk_bytes = max_chunk_bytes
+        self.max_conflict_rounds = max_conflict_rounds
+
+    def apply(self, events: list[Event]) -> ApplyReport:
+        """Make the index reflect ``events``; return what happened to each.
+
+        Raises :class:`BackendUnavailable` when ES is unreachable or overloaded (after the
+        bulk helper's own retries of 429s): nothing is lost, retry the same batch.
+        Blocks for the ES round trips (one mget and one bulk per round).
+        """
+        report = ApplyReport()
+        by_product: dict[str, list[Event]] = defaultdict(list)
+        for ev in events:
+            by_product[ev.product_id].append(ev)
+        pending = dict(by_product)
+        for _round in range(self.max_conflict_rounds):
+            if not pending:
+                break
+            pending = self._round(pending, report)
+            report.conflicts += len(pending)
+        if pending:  # pathological contention: let the caller retry the batch later
+            raise BackendUnavailable(f"{len(pending)} products still conflicting after retries")
+        return report
+
+    def _round(self, pending: dict[str, list[Event]], report: ApplyReport) -> dict[str, list[Event]]:
+        t0 = time.perf_counter()
+        current = self._mget(list(pending))
+        t1 = time.perf_counter()
+        actions: list[dict[str, Any]] = []
+        outcome: dict[str, tuple[list[Event], list[Event]]] = {}
+        for pid, evs in pending.items():
+            cur = current.get(pid)
+            res = merge_events(cur["_source"] if cur else None, evs)
+            if not res.changed:
+                report.stale.extend(evs)
+                continue
+            doc = build_source(res.source, self.analyzer, text_changed=res.text_changed)
+            action: dict[str, Any] = {"_index": self.index, "_id": pid, "_source": doc}
+            if cur:
+                action.update(_op_type="index", if_seq_no=cur["_seq_no"], if_primary_term=cur["_primary_term"])
+            else:
+                action["_op_type"] = "create"
+            actions.append(action)
+            outcome[pid] = (res.applied, res.stale)
+        t2 = time.perf_counter()
+        retry: dict[str, list[Event]] = {}
+        unavailable: list[str] = []
+        if actions:
+            try:
+                for ok, item in streaming_bulk(
+                    self.es, actions, chunk_size=self.chunk_size, max_chunk_bytes=self.max_chunk_bytes,
+                    raise_on_error=False, raise_on_exception=True, max_retries=3, initial_backoff=0.5,
+                    max_backoff=5,
+                ):
+                    op = next(iter(item.values()))
+                    pid = op["_id"]
+                    applied, stale = outcome[pid]
+                    status = op.get("status", 0)
+                    if ok:
+                        report.indexed.extend(applied)
+                        report.stale.extend(stale)
+                    elif status == 409:
+                        retry[pid] = pending[pid]
+                    elif status == 429 or status >= 500:
+                        unavailable.append(f"{pid}: {status}")
+                    else:
+                        err = op.get("error", {})
+                        detail = f"{err.get('type', status)}: {err.get('reason', '')}"[:1000]
+                        report.rejected.extend(Rejection(e, "es_rejected", detail) for e in applied)
+                        report.stale.extend(stale)
+            except (TransportError, ApiError) as err:
+                raise BackendUnavailable(f"bulk failed: {err}") from err
+        report.analyse_seconds += t2 - t1
+        report.es_seconds += (t1 - t0) + (time.perf_counter() - t2)
+        if unavailable:
+            raise BackendUnavailable(f"ES refused {len(unavailable)} writes, e.g. {unavailable[0]}")
+        return retry
+
+    def _mget(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        try:
+            resp = self.es.mget(index=self.index, ids=ids)
+        except (TransportError, ApiError) as err:
+            raise BackendUnavailable(f"mget failed: {err}") from err
+        out = {}
+        for d in resp["docs"]:
+            if d.get("found"):
+                out[d["_id"]] = d
+            elif "error" in d:
+                raise BackendUnavailable(f"mget item failed: {d['error']}")
+        return out
