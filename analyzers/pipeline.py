@@ -1,128 +1,176 @@
 """The analyzer contract shared by the indexer, the search API and the CLI.
 
-First version: normalisation, jieba words and single characters. Deepened by the
-analysis work (dictionary, bigrams, pinyin, synonyms, units) behind the same interface.
+:class:`Analyzer` is a facade over the modules of this package:
+
+* ``normalize`` -- NFKC, case folding, OpenCC t2s, model-number splitting;
+* ``dictionary`` -- the commerce dictionary and the segmenter (rjieba, jieba as reference);
+* ``fields`` -- the index fields (``INDEX_TEXT_FIELDS``) and document tokenisation;
+* ``units`` / ``pinyin`` -- canonical quantities and cached pinyin;
+* ``query`` / ``synonyms`` -- query-time analysis and the synonym file;
+* ``highlight`` -- marks on the original title.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import re
-import unicodedata
-from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
 
-import jieba
+from analyzers import fields, pinyin
+from analyzers import highlight as _highlight
+from analyzers.dictionary import DATA_DIR, CommerceDictionary, load_dictionary
+from analyzers.fields import INDEX_TEXT_FIELDS, Tokenizer
+from analyzers.normalize import normalize
+from analyzers.query import QueryAnalysis, QueryForm, analyze_query
+from analyzers.synonyms import SynonymTable
 
-# Every pre-tokenised text field and its ES mapping. schemas/mapping.py merges these in.
-_WS = {"type": "text", "analyzer": "whitespace"}
-INDEX_TEXT_FIELDS: dict[str, dict] = {
-    "title_words": dict(_WS),
-    "title_chars": dict(_WS),
-    "brand_words": dict(_WS),
-    "desc_words": dict(_WS),
-    "category_words": dict(_WS),
-}
+__all__ = ["INDEX_TEXT_FIELDS", "Analyzer", "QueryAnalysis", "QueryForm", "get_analyzer"]
 
-_SPACE = re.compile(r"\s+")
-_PUNCT = re.compile(r"[^\w]+", re.UNICODE)
-
-
-def normalize(text: str) -> str:
-    """NFKC (full-width to half-width), lower case, collapsed spaces."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
+# Source files whose behaviour decides what is indexed; their text is part of the version.
+_INDEX_TIME_MODULES = ("normalize.py", "units.py", "pinyin.py", "dictionary.py", "fields.py")
+_PKG_DIR = Path(__file__).resolve().parent
+#: Query-time synonym files: ops edit synonyms.txt; synonyms_brands.txt is generated.
+SYNONYM_FILES = (DATA_DIR / "synonyms.txt", DATA_DIR / "synonyms_brands.txt")
 
 
-@dataclass(frozen=True)
-class QueryAnalysis:
-    """What the search side needs to know about a query text."""
+def _lib_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:  # pragma: no cover
+        return "?"
 
-    text: str
-    normalized: str
-    words: list[str]
-    chars: list[str]
-    brands: list[str] = field(default_factory=list)
 
-    @property
-    def is_empty(self) -> bool:
-        return not self.words and not self.chars
+def analysis_version(dictionary: CommerceDictionary) -> str:
+    """A 12-hex hash of everything that changes index-time tokens.
+
+    Covers the dictionary files, the index-time modules' source, the field mapping and the
+    versions of OpenCC, pypinyin and the segmenters. Synonyms and query code are excluded:
+    they apply at query time only.
+    """
+    h = hashlib.sha1(dictionary.fingerprint.encode())
+    for name in _INDEX_TIME_MODULES:
+        h.update((_PKG_DIR / name).read_bytes())
+    h.update(repr(sorted((k, sorted(v.items())) for k, v in INDEX_TEXT_FIELDS.items())).encode())
+    for lib in ("opencc", "pypinyin", "jieba", "rjieba"):
+        h.update(f"{lib}={_lib_version(lib)}".encode())
+    return h.hexdigest()[:12]
 
 
 class Analyzer:
     """Tokenises product text for the index and query text for search.
 
-    Construction loads the dictionaries (a hidden cost of about a second); use
-    :func:`get_analyzer` for the process-wide instance.
+    Construction loads the dictionary and the segmenter (~0.2 s with rjieba, ~1.5 s with
+    jieba); use :func:`get_analyzer` for the process-wide instance.
+
+    ``engine`` picks the segmenter (``"rjieba"`` or the reference ``"jieba"``; same tokens,
+    see ``tests/unit/analyzers/test_engines.py``). ``dict_paths`` and ``synonym_paths``
+    override the files in ``analyzers/data/`` (tests, tenant-specific vocabularies).
     """
 
-    def __init__(self) -> None:
-        self._tok = jieba.Tokenizer()
-        self._tok.initialize()
-        self.version = hashlib.sha1(b"v1").hexdigest()[:12]
+    def __init__(self, *, engine: str = "rjieba", dict_paths: list[Path] | None = None,
+                 synonym_paths: list[Path] | None = None) -> None:
+        self.dictionary = load_dictionary(dict_paths)
+        self._tok = Tokenizer(self.dictionary, engine=engine)
+        files = list(SYNONYM_FILES) if synonym_paths is None else synonym_paths
+        self.synonyms = SynonymTable.from_files(files)
+        self.version = analysis_version(self.dictionary)
+        self.engine = engine
 
+    # -- text primitives -----------------------------------------------------------------
     def normalize(self, text: str) -> str:
+        """NFKC, case folding, traditional->simplified, collapsed spaces."""
         return normalize(text)
 
     def words(self, text: str) -> list[str]:
-        norm = _PUNCT.sub(" ", normalize(text))
-        return [w for w in self._tok.cut_for_search(norm, HMM=False) if w.strip()]
+        """Search-mode words, model tokens and canonical units of ``text``."""
+        return self._tok.words(text)
 
-    @staticmethod
-    def chars(text: str) -> list[str]:
-        return [c for c in _PUNCT.sub("", normalize(text).replace(" ", ""))]
+    def chars(self, text: str) -> list[str]:
+        """Single CJK characters and Latin/digit parts of ``text``."""
+        return self._tok.chars(text)
 
+    @property
+    def brands(self) -> frozenset[str]:
+        """Every brand word of the dictionary (normalised)."""
+        return self._tok.brands
+
+    # -- contract ------------------------------------------------------------------------
     def document_fields(self, *, title: str, brand: str | None = None, description: str = "",
                         category: list[str] | None = None,
-                        attributes: dict[str, str] | None = None) -> dict[str, str]:
+                        attributes: dict | None = None) -> dict[str, str]:
         """Return the pre-tokenised text fields of a product, keyed as in INDEX_TEXT_FIELDS."""
-        return {
-            "title_words": " ".join(self.words(title)),
-            "title_chars": " ".join(self.chars(title)),
-            "brand_words": " ".join(self.words(brand or "")),
-            "desc_words": " ".join(self.words(description)),
-            "category_words": " ".join(self.words(" ".join(category or []))),
-        }
+        return self._tok.document_fields(title=title, brand=brand, description=description,
+                                         category=category, attributes=attributes)
 
     def suggest_inputs(self, *, title: str, brand: str | None = None,
                        category: list[str] | None = None) -> list[str]:
-        """Completion inputs for a product (prefixes a shopper may type)."""
-        out = [normalize(title)[:50]]
-        if brand:
-            out.append(normalize(brand))
-        return out
+        """Completion inputs for a product: title and brand prefixes, pinyin, initials, mixed forms.
+
+        Returns at most ~10 strings of at most 60 characters (the completion field's limit):
+        the normalised title, the brand, the main product word (the longest dictionary
+        product word, else the longest word), its full pinyin, initials and half-typed forms
+        (``连yiqun``), and the title's full pinyin and initials.
+        """
+        out: list[str] = []
+        norm_title = normalize(title if isinstance(title, str) else "")
+        if norm_title:
+            out.append(norm_title[:60])
+        if isinstance(brand, str) and brand.strip():
+            for part in brand.replace("/", " / ").split(" / "):
+                if normalize(part):
+                    out.append(normalize(part)[:60])
+        words = self._tok.words(title, search_mode=False) if norm_title else []
+        product = self._main_product_word(words)
+        if product:
+            out.append(product)
+            if pinyin.full(product):
+                out.extend([pinyin.full(product), pinyin.initials(product)])
+                out.extend(pinyin.mixed_prefixes(product)[:2])
+        full, init = self._tok.pinyin_tokens(title) if norm_title else ([], [])
+        if full:
+            out.append("".join(full)[:60])
+            out.append("".join(init)[:60])
+        return list(dict.fromkeys(o for o in out if o))[:12]
+
+    def _main_product_word(self, words: list[str]) -> str:
+        cjk = [w for w in words if len(w) >= 2 and not w.isascii()]
+        tagged = [w for w in cjk if (e := self.dictionary.entries.get(w)) is not None and e.tag == "product"]
+        pool = tagged or cjk
+        return max(pool, key=len) if pool else ""
 
     def analyze_query(self, text: str) -> QueryAnalysis:
         """Analyse a shopper's query; never raises on any text."""
-        return QueryAnalysis(text=text, normalized=normalize(text), words=self.words(text),
-                             chars=self.chars(text))
+        return analyze_query(self._tok, self.synonyms, text)
 
     def highlight(self, title: str, qa: QueryAnalysis, *, pre: str = "<em>", post: str = "</em>") -> str:
         """Wrap the parts of the *original* title that match the query in pre/post tags."""
-        terms = sorted({w for w in qa.words if w}, key=len, reverse=True)
-        if not terms:
-            return title
-        norm = [normalize(c) for c in title]  # per-character, so offsets stay on the original
-        marks = [False] * len(title)
-        flat = "".join(n if len(n) == 1 else "\0" for n in norm)
-        for t in terms:
-            for m in re.finditer(re.escape(t), flat):
-                for i in range(m.start(), m.end()):
-                    marks[i] = True
-        out, inside = [], False
-        for c, m in zip(title, marks, strict=True):
-            if m and not inside:
-                out.append(pre)
-                inside = True
-            elif not m and inside:
-                out.append(post)
-                inside = False
-            out.append(c)
-        if inside:
-            out.append(post)
-        return "".join(out)
+        return _highlight.highlight(title, qa, pre=pre, post=post)
+
+    def explain(self, text: str) -> dict[str, list[str]]:
+        """The tokens every index field would hold for ``text`` used as title and brand,
+        plus the query-side reading (for ``GET /analyze``)."""
+        if not isinstance(text, str):
+            text = ""
+        doc = self.document_fields(title=text, brand=None, description=text, category=[text],
+                                   attributes={"text": text})
+        out: dict[str, list[str]] = {name: value.split() for name, value in doc.items()}
+        out["brand_words"] = [w for w in out["title_words"] if w in self.brands]
+        qa = self.analyze_query(text)
+        out["normalized"] = [qa.normalized] if qa.normalized else []
+        out["query_words"] = list(qa.words)
+        out["query_brands"] = list(qa.brands)
+        out["query_synonyms"] = [f"{k}=>{'|'.join(v)}" for k, v in qa.synonyms.items()]
+        out["query_pinyin_terms"] = list(qa.pinyin_terms)
+        return out
 
 
 @functools.lru_cache(maxsize=1)
 def get_analyzer() -> Analyzer:
     """The process-wide analyzer (dictionaries load once)."""
     return Analyzer()
+
+
+# Re-exported for callers that tokenise without the facade (bench, tests).
+bigrams_of = fields.bigrams_of
+chars_of = fields.chars_of

@@ -1,0 +1,60 @@
+"""Highlighting of the original title, with offsets that survive normalisation.
+
+The title is normalised character by character with a map back to the original
+(:func:`analyzers.normalize.normalize_with_offsets`), query terms are found in the
+normalised text, and the marks are projected back: ``ＩＰＨＯＮＥ`` is highlighted for the
+query ``iphone`` and ``蘭蔻`` for ``兰蔻``, with the original characters left untouched.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from analyzers.normalize import normalize_with_offsets
+from analyzers.query import QueryAnalysis
+
+
+def highlight_terms(qa: QueryAnalysis) -> list[str]:
+    """Terms worth marking: words of every query form, longest first; single CJK chars only
+    when the query has nothing longer."""
+    terms: set[str] = set()
+    for form in qa.forms or []:
+        terms.update(w for w in form.words if w)
+    if not terms:
+        terms.update(w for w in qa.words if w)
+    longer = {t for t in terms if len(t) >= 2 or t.isascii()}
+    return sorted(longer or terms, key=len, reverse=True)
+
+
+def highlight(title: str, qa: QueryAnalysis, *, pre: str = "<em>", post: str = "</em>",
+              escape: bool = False) -> str:
+    """Return ``title`` with the parts matching ``qa`` wrapped in ``pre``/``post``.
+
+    ``escape=True`` HTML-escapes the title text (not the tags). Never raises; a title with
+    nothing to mark comes back unchanged.
+    """
+    if not isinstance(title, str) or not title:
+        return title if isinstance(title, str) else ""
+    terms = highlight_terms(qa)
+    if not terms:
+        return html.escape(title) if escape else title
+    norm, origin = normalize_with_offsets(title)
+    marks = [False] * len(title)
+    for term in terms:
+        for m in re.finditer(re.escape(term), norm):
+            for i in range(m.start(), m.end()):
+                marks[origin[i]] = True
+    out: list[str] = []
+    inside = False
+    for ch, marked in zip(title, marks, strict=True):
+        if marked and not inside:
+            out.append(pre)
+            inside = True
+        elif not marked and inside:
+            out.append(post)
+            inside = False
+        out.append(html.escape(ch) if escape else ch)
+    if inside:
+        out.append(post)
+    return "".join(out)

@@ -1,0 +1,40 @@
+"""Pinyin of words: full (``lianyiqun``) and initials (``lyq``), cached per word.
+
+pypinyin is called on a whole word, never on single characters, so its phrase tables pick
+the right reading of polyphones (``银行`` -> ``yinhang``, not ``yinxing``; ``重庆`` ->
+``chongqing``). pypinyin costs about 20 µs a word; titles repeat words a lot, so an LRU
+cache per word makes pinyin nearly free at indexing time.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from pypinyin import Style, lazy_pinyin
+
+
+@functools.lru_cache(maxsize=200_000)
+def syllables(word: str) -> tuple[str, ...]:
+    """Tone-less pinyin syllables of a CJK word (``ü`` written ``v``): ``连衣裙`` -> ``lian yi qun``."""
+    try:
+        return tuple(s for s in lazy_pinyin(word, style=Style.NORMAL, v_to_u=False, errors="ignore") if s)
+    except Exception:  # pypinyin on odd code points; pinyin is best-effort
+        return ()
+
+
+def full(word: str) -> str:
+    """Joined full pinyin of ``word``: ``连衣裙`` -> ``lianyiqun`` ("" when none)."""
+    return "".join(syllables(word))
+
+
+def initials(word: str) -> str:
+    """First letters of each syllable: ``连衣裙`` -> ``lyq`` ("" when none)."""
+    return "".join(s[0] for s in syllables(word))
+
+
+def mixed_prefixes(word: str) -> list[str]:
+    """Forms a shopper types while the IME is half-way: ``连衣裙`` -> ``连yiqun``, ``连衣qun``."""
+    syl = syllables(word)
+    if len(syl) != len(word) or len(word) < 2:
+        return []
+    return [word[:k] + "".join(syl[k:]) for k in range(1, len(word))]

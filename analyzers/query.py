@@ -1,0 +1,118 @@
+"""Query-time analysis: the same tokenisation as the index, plus synonyms and pinyin guesses.
+
+Nothing here changes the index, so it is not part of :attr:`analyzers.Analyzer.version`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from analyzers import pinyin
+from analyzers.fields import Tokenizer, bigrams_of, chars_of
+from analyzers.normalize import script_runs
+from analyzers.synonyms import SynonymTable
+
+#: Longest query text analysed; the rest is ignored (a query is not a document).
+MAX_QUERY_CHARS = 200
+#: At most this many synonym rewrites per query, so a query cannot fan out unboundedly.
+MAX_REWRITES = 4
+
+
+@dataclass(frozen=True)
+class QueryForm:
+    """One way of reading the query: the original text or a synonym rewrite."""
+
+    text: str
+    words: list[str]
+    chars: list[str]
+    bigrams: list[str]
+    #: Char sequences of each space-separated segment (``兰蔻 菁纯面霜`` -> 2 segments), for phrases.
+    segments: list[list[str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class QueryAnalysis:
+    """What the search side needs to know about a query text.
+
+    ``words``/``chars``/``bigrams`` are those of the original text; ``forms`` holds the
+    original reading first, then synonym rewrites; ``pinyin_terms`` are Latin tokens that
+    may be pinyin (``lianyiqun``, ``lyq``) to try against the pinyin fields.
+    """
+
+    text: str
+    normalized: str
+    words: list[str]
+    chars: list[str]
+    brands: list[str] = field(default_factory=list)
+    bigrams: list[str] = field(default_factory=list)
+    forms: list[QueryForm] = field(default_factory=list)
+    synonyms: dict[str, list[str]] = field(default_factory=dict)
+    pinyin_terms: list[str] = field(default_factory=list)
+    #: Pinyin of the CJK words of the query: matches titles typed with a wrong homophone.
+    pinyin: list[str] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.words and not self.chars
+
+
+def empty_query(text: str) -> QueryAnalysis:
+    return QueryAnalysis(text=text if isinstance(text, str) else "", normalized="", words=[], chars=[])
+
+
+def analyze_query(tok: Tokenizer, synonyms: SynonymTable, text: str) -> QueryAnalysis:
+    """Analyse a shopper's query (see :class:`QueryAnalysis`). Never raises."""
+    if not isinstance(text, str):
+        return empty_query("")
+    try:
+        return _analyze(tok, synonyms, text)
+    except Exception:  # a query must never 500 because of odd text; degrade to chars
+        norm = text[:MAX_QUERY_CHARS]
+        chars = [c for c in norm if c.isalnum()]
+        return QueryAnalysis(text=text, normalized=norm, words=chars, chars=chars)
+
+
+def _form(tok: Tokenizer, text: str) -> QueryForm:
+    norm, _ = tok.prepare(text)
+    segments = [chars_of(seg) for seg in norm.split(" ")]
+    return QueryForm(text=norm, words=_unique(tok.words(text)), chars=chars_of(norm),
+                     bigrams=_unique(bigrams_of(norm)), segments=[s for s in segments if s])
+
+
+def _analyze(tok: Tokenizer, synonyms: SynonymTable, text: str) -> QueryAnalysis:
+    text_cut = text[:MAX_QUERY_CHARS]
+    original = _form(tok, text_cut)
+    if not original.words and not original.chars:
+        return empty_query(text)
+    norm = original.text
+
+    found = synonyms.find(norm)
+    rewrites: list[QueryForm] = []
+    syn_map: dict[str, list[str]] = {}
+    for term, alts in found:
+        syn_map[term] = sorted(alts)
+        for alt in sorted(alts):
+            if len(rewrites) >= MAX_REWRITES:
+                break
+            rewrites.append(_form(tok, norm.replace(term, f" {alt} ")))
+
+    brands = tok.brands_in(original.words)
+    for term in syn_map:  # "lancome" is a brand when its synonym 兰蔻 is one
+        if term not in brands and any(a in tok.brands for a in syn_map[term]):
+            brands.append(term)
+
+    pinyin_terms = [w for kind, run, _ in script_runs(norm) if kind == "alnum"
+                    for w in [run.replace("-", "")] if w.isalpha() and len(w) >= 2]
+    query_pinyin = []
+    for kind, run, _ in script_runs(norm):
+        if kind == "cjk":
+            query_pinyin.extend(p for p in (pinyin.full(w) for w in tok.segmenter.cut(run)) if p)
+    return QueryAnalysis(
+        text=text, normalized=norm, words=original.words, chars=original.chars, brands=brands,
+        bigrams=original.bigrams, forms=[original, *rewrites], synonyms=syn_map,
+        pinyin_terms=pinyin_terms, pinyin=query_pinyin,
+    )
+
+
+def _unique(tokens: list[str]) -> list[str]:
+    return list(dict.fromkeys(tokens))
