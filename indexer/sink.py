@@ -69,17 +69,31 @@ class EsSink:
         by_product: dict[str, list[Event]] = defaultdict(list)
         for ev in events:
             by_product[ev.product_id].append(ev)
-        pending = dict(by_product)
+        split = self._rounds(dict(by_product), report, isolate=True)
+        # A product whose merged document ES rejected: apply its events one at a time (in
+        # version order, one layer per event), so that only the event that makes the document
+        # unindexable is dead-lettered, not the valid events that shared its batch.
+        layers = max((len(evs) for evs in split.values()), default=0)
+        for i in range(layers):
+            layer = {pid: [sorted(evs, key=lambda e: e.version)[i]] for pid, evs in split.items() if len(evs) > i}
+            self._rounds(layer, report, isolate=False)
+        return report
+
+    def _rounds(self, pending: dict[str, list[Event]], report: ApplyReport, *,
+                isolate: bool) -> dict[str, list[Event]]:
+        """Merge-and-write ``pending`` until no write conflicts; return the products to isolate."""
+        split: dict[str, list[Event]] = {}
         for _round in range(self.max_conflict_rounds):
             if not pending:
                 break
-            pending = self._round(pending, report)
+            pending = self._round(pending, report, split if isolate else None)
             report.conflicts += len(pending)
         if pending:  # pathological contention: let the caller retry the batch later
             raise BackendUnavailable(f"{len(pending)} products still conflicting after retries")
-        return report
+        return split
 
-    def _round(self, pending: dict[str, list[Event]], report: ApplyReport) -> dict[str, list[Event]]:
+    def _round(self, pending: dict[str, list[Event]], report: ApplyReport,
+               split: dict[str, list[Event]] | None) -> dict[str, list[Event]]:
         t0 = time.perf_counter()
         current = self._mget(list(pending))
         t1 = time.perf_counter()
@@ -120,6 +134,8 @@ class EsSink:
                         retry[pid] = pending[pid]
                     elif status == 429 or status >= 500:
                         unavailable.append(f"{pid}: {status}")
+                    elif split is not None and len(pending[pid]) > 1:
+                        split[pid] = pending[pid]
                     else:
                         err = op.get("error", {})
                         detail = f"{err.get('type', status)}: {err.get('reason', '')}"[:1000]
