@@ -493,17 +493,17 @@ class Background(threading.Thread):
         self.chunk, self.interval = chunk, interval
         self.sent = 0
         self.error: BaseException | None = None
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
         p = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=10, retries=20,
                           retry_backoff_ms=500, batch_size=256 * 1024)
         try:
-            while self.sent < len(self.events) and not self._stop.is_set():
+            while self.sent < len(self.events) and not self._halt.is_set():
                 part = self.events[self.sent: self.sent + self.chunk]
                 produce(self.bootstrap, self.topic, part, producer=p)
                 self.sent += len(part)
-                self._stop.wait(self.interval)
+                self._halt.wait(self.interval)
         except BaseException as err:
             self.error = err
         finally:
