@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 from pydantic import ValidationError
 
@@ -19,6 +21,11 @@ def decode_event(value: bytes | None, *, max_bytes: int = MAX_EVENT_BYTES) -> Ev
     Raises :class:`InvalidEvent` with ``reason`` one of ``oversized``, ``invalid_json``,
     ``unknown_type`` or ``schema_violation``; never anything else.
     """
+    return validate_event(parse_json(value, max_bytes=max_bytes))
+
+
+def parse_json(value: bytes | None, *, max_bytes: int = MAX_EVENT_BYTES) -> dict[str, Any]:
+    """The first half of :func:`decode_event`: size check and JSON parse (``oversized``, ``invalid_json``)."""
     if value is None:
         raise InvalidEvent("invalid_json", "empty message (null value)")
     if len(value) > max_bytes:
@@ -29,6 +36,11 @@ def decode_event(value: bytes | None, *, max_bytes: int = MAX_EVENT_BYTES) -> Ev
         raise InvalidEvent("invalid_json", str(err)) from err
     if not isinstance(obj, dict):
         raise InvalidEvent("invalid_json", f"expected a JSON object, got {type(obj).__name__}")
+    return obj
+
+
+def validate_event(obj: dict[str, Any]) -> Event:
+    """The second half of :func:`decode_event`: the event schema (``unknown_type``, ``schema_violation``)."""
     if "type" in obj and obj["type"] not in ("upsert", "patch", "delete"):
         raise InvalidEvent("unknown_type", f"unknown event type {str(obj['type'])[:50]!r}")
     try:

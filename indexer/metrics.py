@@ -19,8 +19,12 @@ class IndexerMetrics:
                                     buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000))
         self.batch_seconds = Histogram("pocket_indexer_batch_seconds", "Batch processing time", registry=r,
                                        buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
-        self.stage_seconds = Counter("pocket_indexer_stage_seconds", "CPU/wall seconds by stage", ["stage"],
-                                     registry=r)
+        self.stage_seconds = Counter(
+            "pocket_indexer_stage_seconds",
+            "CPU seconds of the indexer by stage: decode, validate, analyse, encode (merge, derived "
+            "fields, JSON), es (client side of mget and bulk)", ["stage"], registry=r)
+        self.es_wall_seconds = Counter("pocket_indexer_es_wall_seconds",
+                                       "Wall seconds of the ES round trips (mget, bulk)", registry=r)
         self.lag = Gauge("pocket_indexer_consumer_lag", "Messages behind the log end", ["partition"],
                          registry=r)
         self.paused = Gauge("pocket_indexer_paused", "1 while partitions are paused for a backend outage",

@@ -21,6 +21,7 @@ class IndexerSettings(BaseSettings):
     batch_max_bytes: int = Field(8 * 1024 * 1024, ge=1024)
     batch_linger_ms: int = Field(100, ge=0, description="wait this long for a batch to fill")
     bulk_chunk_size: int = Field(500, ge=1)
+    bulk_threads: int = Field(2, ge=1, description="bulk requests in flight while the next chunk is analysed")
     max_event_bytes: int = Field(256 * 1024, ge=1024)
 
     retry_initial_s: float = Field(0.5, gt=0)
