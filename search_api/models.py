@@ -1,0 +1,59 @@
+"""Response models: they document the API in OpenAPI (responses are built as dicts and
+serialised with orjson for speed, so keep these in step with service.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class Error(BaseModel):
+    error: str
+    detail: str
+    param: str | None = None
+
+
+class Hit(BaseModel):
+    id: str
+    title: str | None
+    highlight: str
+    price: float | None
+    shop_id: str | None
+    shop_name: str | None
+    brand: str | None
+    image: str | None
+    category: str | None
+    sales: int | None
+    rating: float | None
+    in_stock: bool | None
+    score: float | None
+    explain: dict[str, Any] | None = None
+
+
+class SearchResponse(BaseModel):
+    total: int
+    took_ms: float
+    partial: bool
+    hits: list[Hit]
+    facets: dict[str, Any]
+    applied: dict[str, Any]
+    next: str | None
+
+
+class Suggestion(BaseModel):
+    id: str
+    text: str | None
+    matched: str
+
+
+class SuggestResponse(BaseModel):
+    query: str
+    products: list[Suggestion]
+    categories: list[dict[str, Any]]
+    took_ms: float
+
+
+class Health(BaseModel):
+    status: str
+    detail: str | None = None

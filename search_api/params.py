@@ -1,0 +1,100 @@
+"""Search request parameters: parsed and bounded here, so OpenAPI documents every limit
+and a bad value gets a 422 that names the parameter."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import orjson
+from starlette.datastructures import QueryParams
+
+from schemas.errors import InvalidParameter
+
+MAX_Q_CHARS = 200
+MAX_SIZE = 100
+MAX_WINDOW = 10_000
+MAX_ATTR_FILTERS = 10
+
+
+class SortMode(StrEnum):
+    RELEVANCE = "relevance"
+    PRICE_ASC = "price_asc"
+    PRICE_DESC = "price_desc"
+    SALES = "sales"
+    NEWEST = "newest"
+    RATING = "rating"
+
+
+@dataclass
+class SearchParams:
+    q: str = ""
+    shop_id: str | None = None
+    category: str | None = None
+    brand: list[str] = field(default_factory=list)
+    price_min: float | None = None
+    price_max: float | None = None
+    attrs: dict[str, list[str]] = field(default_factory=dict)
+    in_stock: bool | None = None
+    sort: SortMode = SortMode.RELEVANCE
+    page: int = 1
+    size: int = 20
+    search_after: str | None = None
+    explain: bool = False
+    hl_pre: str = "<em>"
+    hl_post: str = "</em>"
+
+    def validate(self) -> None:
+        """Cross-parameter checks (single-parameter bounds are in the route's Query())."""
+        if self.price_min is not None and self.price_max is not None and self.price_min > self.price_max:
+            raise InvalidParameter("price_min is greater than price_max", param="price_min")
+        if self.page * self.size > MAX_WINDOW:
+            raise InvalidParameter(f"page × size may not pass {MAX_WINDOW} results; use search_after to go "
+                                   "deeper", param="page")
+        if self.search_after and self.page != 1:
+            raise InvalidParameter("search_after replaces page; leave page at 1", param="search_after")
+        if len(self.attrs) > MAX_ATTR_FILTERS:
+            raise InvalidParameter(f"at most {MAX_ATTR_FILTERS} attribute filters", param="attr")
+
+    def query_key(self) -> str:
+        """A fingerprint of what defines the result list, bound into search_after tokens."""
+        key = [self.q, self.shop_id, self.category, sorted(self.brand), self.price_min, self.price_max,
+               sorted((k, sorted(v)) for k, v in self.attrs.items()), self.in_stock, self.sort.value]
+        return hashlib.blake2b(orjson.dumps(key), digest_size=6).hexdigest()
+
+
+def parse_attr_params(qp: QueryParams) -> dict[str, list[str]]:
+    """``attr.颜色=黑色&attr.颜色=白色`` -> ``{"颜色": ["黑色", "白色"]}``."""
+    out: dict[str, list[str]] = {}
+    for key, value in qp.multi_items():
+        if not key.startswith("attr."):
+            continue
+        name = key[5:].strip()
+        if not name or len(name) > 30 or "=" in name:
+            raise InvalidParameter(f"bad attribute name in {key!r}", param=key)
+        if not value.strip() or len(value) > 100:
+            raise InvalidParameter(f"{key} needs a value of 1 to 100 characters", param=key)
+        out.setdefault(name, []).append(value.strip())
+    return out
+
+
+def encode_after(sort_values: list[Any], params: SearchParams) -> str:
+    raw = orjson.dumps({"s": sort_values, "k": params.query_key()})
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_after(token: str, params: SearchParams) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        obj = orjson.loads(raw)
+        values, key = obj["s"], obj["k"]
+    except (binascii.Error, ValueError, KeyError, TypeError) as err:
+        raise InvalidParameter("search_after is not a token from a previous response", param="search_after") \
+            from err
+    if key != params.query_key() or not isinstance(values, list) or len(values) > 3:
+        raise InvalidParameter("search_after belongs to a different query or sort", param="search_after")
+    return values

@@ -1,0 +1,324 @@
+"""Search logic: the ES request for a storefront search, its execution and its answer.
+
+Routes in :mod:`search_api.main` only parse and return; everything else is here.
+User text reaches ES only through ``match``-family and ``term`` clauses built by
+:mod:`search_api.text_query` and this module: never ``query_string`` or a script.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from elasticsearch import AsyncElasticsearch
+
+from analyzers import Analyzer, QueryAnalysis
+from search_api.facets import build_aggs, parse_facets
+from search_api.intent import PriceIntent, parse_price_intent
+from search_api.params import SearchParams, SortMode, decode_after, encode_after
+from search_api.settings import ApiSettings, RankingWeights
+from search_api.text_query import build_text_query
+
+#: The one filter every storefront path applies: hits, facets, suggestions, corrections.
+SEARCHABLE = {"term": {"searchable": True}}
+HIT_FIELDS = ["product_id", "title", "price", "shop_id", "shop_name", "brand", "image", "category_path",
+              "sales", "rating", "stock", "in_stock", "created_at"]
+_SORTS: dict[SortMode, list[Any]] = {
+    SortMode.RELEVANCE: [{"_score": "desc"}, {"product_id": "asc"}],
+    SortMode.PRICE_ASC: [{"price": "asc"}, {"product_id": "asc"}],
+    SortMode.PRICE_DESC: [{"price": "desc"}, {"product_id": "asc"}],
+    SortMode.SALES: [{"sales": "desc"}, {"product_id": "asc"}],
+    SortMode.NEWEST: [{"created_at": {"order": "desc", "missing": "_last"}}, {"product_id": "asc"}],
+    SortMode.RATING: [{"rating": {"order": "desc", "missing": "_last"}}, {"product_id": "asc"}],
+}
+
+
+def ranked(query: dict[str, Any], w: RankingWeights) -> dict[str, Any]:
+    """Wrap a text query with the business signals (documented in RankingWeights)."""
+    inner = {"function_score": {
+        "query": query,
+        "functions": [
+            {"weight": 1},
+            {"field_value_factor": {"field": "sales", "modifier": "log1p", "missing": 0}, "weight": w.sales},
+            {"field_value_factor": {"field": "rating", "factor": 0.2, "missing": 0}, "weight": w.rating},
+            {"filter": {"exists": {"field": "created_at"}},
+             "exp": {"created_at": {"origin": "now/h", "scale": f"{w.freshness_scale_days}d", "decay": 0.5}},
+             "weight": w.freshness},
+        ],
+        "score_mode": "sum", "boost_mode": "multiply",
+    }}
+    return {"function_score": {
+        "query": inner,
+        "functions": [{"filter": {"term": {"in_stock": False}}, "weight": w.out_of_stock}],
+        "score_mode": "multiply", "boost_mode": "multiply",
+    }}
+
+
+def business_factors(src: dict[str, Any], w: RankingWeights, now: datetime) -> dict[str, float]:
+    """The same factors as :func:`ranked`, computed in Python for ``explain``."""
+    sales = w.sales * math.log10(1 + (src.get("sales") or 0))
+    rating = w.rating * 0.2 * (src.get("rating") or 0)
+    fresh = 0.0
+    if src.get("created_at"):
+        age_days = max(0.0, (now - datetime.fromisoformat(src["created_at"])).total_seconds() / 86400)
+        fresh = w.freshness * 0.5 ** (age_days / w.freshness_scale_days)
+    stock = 1.0 if src.get("in_stock", True) else w.out_of_stock
+    return {"sales": round(sales, 4), "rating": round(rating, 4), "freshness": round(fresh, 4),
+            "stock_multiplier": stock, "multiplier": round((1 + sales + rating + fresh) * stock, 4)}
+
+
+class SearchService:
+    """One per process: holds the ES client, the analyzer and the settings."""
+
+    def __init__(self, es: AsyncElasticsearch, analyzer: Analyzer, settings: ApiSettings) -> None:
+        self.es = es
+        self.analyzer = analyzer
+        self.settings = settings
+        self.index = settings.index
+
+    # ------------------------------------------------------------------ search
+
+    async def search(self, p: SearchParams) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        text, intent = parse_price_intent(p.q) if p.q else (p.q, None)
+        qa = self.analyzer.analyze_query(text)
+        applied: dict[str, Any] = {"query": p.q, "filters": self._echo_filters(p)}
+        if intent:
+            applied["intent"] = intent.as_dict()
+            applied["query_text"] = text
+        if qa.brands:
+            applied["brands_detected"] = qa.brands
+        cheap_max = await self._cheap_ceiling(p, qa) if intent and intent.cheap else None
+        if cheap_max is not None:
+            applied["intent"]["price_max"] = cheap_max
+
+        resp = await self._run(p, qa, intent, cheap_max, relax=False)
+        if resp["hits"]["total"]["value"] == 0 and not qa.is_empty and not p.search_after:
+            resp, recovery = await self._recover(p, qa, intent, cheap_max)
+            if recovery:
+                applied["recovery"] = recovery
+        out = self._format(resp, p, qa)
+        out["applied"] = applied
+        out["took_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        return out
+
+    def _filters(self, p: SearchParams, intent: PriceIntent | None, cheap_max: float | None
+                 ) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+        base: list[dict[str, Any]] = [SEARCHABLE]
+        if p.shop_id:
+            base.append({"term": {"shop_id": p.shop_id}})
+        facets: dict[str, list[dict[str, Any]]] = {}
+        if p.category:
+            facets["category"] = [{"term": {"category_levels": p.category.strip("/")}}]
+        if p.brand:
+            facets["brand"] = [{"terms": {"brand": p.brand}}]
+        lo = p.price_min if p.price_min is not None else (intent.price_min if intent else None)
+        hi = p.price_max if p.price_max is not None else (intent.price_max if intent else None)
+        if cheap_max is not None and hi is None:
+            hi = cheap_max
+        if lo is not None or hi is not None:
+            rng = {k: v for k, v in (("gte", lo), ("lte", hi)) if v is not None}
+            facets["price"] = [{"range": {"price": rng}}]
+        for name, values in p.attrs.items():
+            facets[f"attr:{name}"] = [{"terms": {"attrs": [f"{name}={v}" for v in values]}}]
+        if p.in_stock:
+            facets["in_stock"] = [{"term": {"in_stock": True}}]
+        return base, facets
+
+    def _body(self, p: SearchParams, qa: QueryAnalysis, intent: PriceIntent | None, cheap_max: float | None,
+              *, relax: bool, text_query: dict[str, Any] | None = None) -> dict[str, Any]:
+        base, facets = self._filters(p, intent, cheap_max)
+        must = [text_query or build_text_query(qa, relax=relax)] if not qa.is_empty else []
+        should = [{"match": {"brand_words": {"query": " ".join(qa.brands),
+                                              "boost": self.settings.ranking.brand_match}}}] if qa.brands else []
+        query: dict[str, Any] = {"bool": {"filter": base}}
+        if must:
+            query["bool"]["must"] = must
+        if should:
+            query["bool"]["should"] = should
+        post = [c for cs in facets.values() for c in cs]
+        source = HIT_FIELDS + (list(self.analyzer_fields()) if p.explain else [])
+        body: dict[str, Any] = {
+            "query": ranked(query, self.settings.ranking),
+            "aggs": build_aggs(facets, list(p.attrs)),
+            "size": p.size,
+            "sort": _SORTS[p.sort],
+            "track_total_hits": True,
+            "timeout": f"{self.settings.es_timeout_ms}ms",
+            "_source": source,
+        }
+        if post:
+            body["post_filter"] = {"bool": {"filter": post}}
+        if p.search_after:
+            body["search_after"] = decode_after(p.search_after, p)
+        else:
+            body["from"] = (p.page - 1) * p.size
+        return body
+
+    @staticmethod
+    def analyzer_fields() -> list[str]:
+        from analyzers import INDEX_TEXT_FIELDS
+
+        return list(INDEX_TEXT_FIELDS)
+
+    async def _run(self, p: SearchParams, qa: QueryAnalysis, intent: PriceIntent | None,
+                   cheap_max: float | None, *, relax: bool, text_query: dict[str, Any] | None = None
+                   ) -> dict[str, Any]:
+        body = self._body(p, qa, intent, cheap_max, relax=relax, text_query=text_query)
+        return dict(await self.es.search(index=self.index, body=body))
+
+    async def _cheap_ceiling(self, p: SearchParams, qa: QueryAnalysis) -> float | None:
+        """For 便宜: the 30th percentile price of what the text matches (one size-0 query)."""
+        base, _ = self._filters(p, None, None)
+        q: dict[str, Any] = {"bool": {"filter": base}}
+        if not qa.is_empty:
+            q["bool"]["must"] = [build_text_query(qa)]
+        resp = await self.es.search(index=self.index, size=0, query=q,
+                                    aggs={"p": {"percentiles": {"field": "price", "percents": [30]}}})
+        value = resp["aggregations"]["p"]["values"].get("30.0")
+        return round(value, 2) if value is not None else None
+
+    # ------------------------------------------------------------------ zero results
+
+    async def _recover(self, p: SearchParams, qa: QueryAnalysis, intent: PriceIntent | None,
+                       cheap_max: float | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """Zero hits: try, in order, a correction, relaxing AND to OR, dropping the weakest term."""
+        original = qa.text
+        correct = getattr(self.analyzer, "correct", None)
+        if correct is not None:
+            fixed = correct(qa.text)
+            if fixed and fixed != qa.text:
+                qa2 = self.analyzer.analyze_query(fixed)
+                resp = await self._run(p, qa2, intent, cheap_max, relax=False)
+                if resp["hits"]["total"]["value"]:
+                    return resp, _recovery("corrected", original, fixed)
+        resp = await self._run(p, qa, intent, cheap_max, relax=True)
+        if resp["hits"]["total"]["value"]:
+            return resp, _recovery("relaxed", original, original)
+        if len(qa.words) >= 2:
+            weakest = await self._weakest_word(qa)
+            rest = " ".join(w for w in qa.words if w != weakest)
+            qa3 = self.analyzer.analyze_query(rest)
+            resp3 = await self._run(p, qa3, intent, cheap_max, relax=True)
+            if resp3["hits"]["total"]["value"]:
+                return resp3, {**_recovery("dropped_term", original, rest), "dropped": weakest}
+        return resp, None
+
+    async def _weakest_word(self, qa: QueryAnalysis) -> str:
+        """The word carrying least evidence here: matching nothing on shelf, else the most common."""
+        searches: list[dict[str, Any]] = []
+        for w in qa.words:
+            searches += [{"index": self.index},
+                         {"size": 0, "track_total_hits": True,
+                          "query": {"bool": {"filter": [SEARCHABLE, {"term": {"title_words": w}}]}}}]
+        resp = await self.es.msearch(searches=searches)
+        dfs = [r["hits"]["total"]["value"] if "hits" in r else 0 for r in resp["responses"]]
+        weights = [0.0 if df == 0 else 1.0 / df for df in dfs]  # IDF-like: rarer weighs more
+        return qa.words[min(range(len(qa.words)), key=lambda i: weights[i])]
+
+    # ------------------------------------------------------------------ answer
+
+    def _format(self, resp: dict[str, Any], p: SearchParams, qa: QueryAnalysis) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        w = self.settings.ranking
+        hits = []
+        last_sort = None
+        for h in resp["hits"]["hits"]:
+            src = h["_source"]
+            hit: dict[str, Any] = {
+                "id": h["_id"], "title": src.get("title"),
+                "highlight": self.analyzer.highlight(src.get("title") or "", qa, pre=p.hl_pre, post=p.hl_post),
+                "price": src.get("price"), "shop_id": src.get("shop_id"), "shop_name": src.get("shop_name"),
+                "brand": src.get("brand"), "image": src.get("image"), "category": src.get("category_path"),
+                "sales": src.get("sales"), "rating": src.get("rating"), "in_stock": src.get("in_stock"),
+                "score": h.get("_score"),
+            }
+            if p.explain:
+                hit["explain"] = self._explain(src, h.get("_score"), qa, w, now)
+            hits.append(hit)
+            last_sort = h.get("sort")
+        total = resp["hits"]["total"]["value"]
+        page_full = len(hits) == p.size
+        return {
+            "total": total,
+            "partial": bool(resp.get("timed_out")) or bool(resp.get("_shards", {}).get("failed")),
+            "hits": hits,
+            "facets": parse_facets(resp.get("aggregations", {}), list(p.attrs)) if "aggregations" in resp
+            else {},
+            "next": encode_after(last_sort, p) if page_full and last_sort is not None else None,
+        }
+
+    def _explain(self, src: dict[str, Any], score: float | None, qa: QueryAnalysis, w: RankingWeights,
+                 now: datetime) -> dict[str, Any]:
+        factors = business_factors(src, w, now)
+        q_tokens = self.analyzer.explain(qa.text) if hasattr(self.analyzer, "explain") else {}
+        matched = {}
+        for field, toks in q_tokens.items():
+            doc_toks = set((src.get(field) or "").split())
+            hit = [t for t in toks if t in doc_toks]
+            if hit:
+                matched[field] = hit
+        text_score = (score or 0) / factors["multiplier"] if factors["multiplier"] else None
+        return {"text_score": round(text_score, 4) if text_score is not None else None,
+                "matched": matched, "business": factors}
+
+    def _echo_filters(self, p: SearchParams) -> dict[str, Any]:
+        f: dict[str, Any] = {}
+        for k in ("shop_id", "category", "price_min", "price_max", "in_stock"):
+            v = getattr(p, k)
+            if v is not None and v is not False:
+                f[k] = v
+        if p.brand:
+            f["brand"] = p.brand
+        if p.attrs:
+            f["attributes"] = p.attrs
+        f["sort"] = p.sort.value
+        return f
+
+    # ------------------------------------------------------------------ other endpoints
+
+    async def suggest(self, q: str, shop_id: str | None, size: int) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        prefix = self.analyzer.normalize(q).replace(" ", "")[:50]
+        if not prefix:
+            return {"query": q, "products": [], "categories": [], "took_ms": 0.0}
+        scope = f"shop:{shop_id}" if shop_id else "all"
+        resp = await self.es.search(index=self.index, size=0, source=["title", "category_path", "searchable"],
+                                    suggest={"s": {"prefix": prefix, "completion": {
+                                        "field": "suggest", "size": size * 2, "skip_duplicates": True,
+                                        "contexts": {"scope": [scope]}}}})
+        products: list[dict[str, Any]] = []
+        cats: dict[str, int] = {}
+        seen: set[str] = set()
+        for opt in resp["suggest"]["s"][0]["options"]:
+            src = opt.get("_source", {})
+            if not src.get("searchable") or opt["_id"] in seen:  # belt and braces: off-shelf never shows
+                continue
+            seen.add(opt["_id"])
+            if len(products) < size:
+                products.append({"id": opt["_id"], "text": src.get("title"), "matched": opt["text"]})
+            if src.get("category_path"):
+                cats[src["category_path"]] = cats.get(src["category_path"], 0) + 1
+        categories = [{"path": c, "count": n} for c, n in sorted(cats.items(), key=lambda kv: -kv[1])[:5]]
+        return {"query": q, "products": products, "categories": categories,
+                "took_ms": round((time.perf_counter() - t0) * 1000, 1)}
+
+    async def product(self, product_id: str) -> dict[str, Any] | None:
+        resp = await self.es.options(ignore_status=404).get(index=self.index, id=product_id,
+                                                            source_excludes=["meta", "suggest",
+                                                                             *self.analyzer_fields()])
+        if not resp.get("found") or not resp["_source"].get("searchable"):
+            return None
+        src = dict(resp["_source"])
+        return {"id": resp["_id"], **{k: v for k, v in src.items() if k not in ("searchable", "visible")}}
+
+
+def _recovery(step: str, original: str, used: str) -> dict[str, Any]:
+    messages = {
+        "corrected": f"没有找到“{original}”，为您推荐“{used}”的结果",
+        "relaxed": f"没有完全匹配“{original}”的商品，为您推荐相关结果",
+        "dropped_term": f"没有找到“{original}”，为您推荐“{used}”的结果",
+    }
+    return {"step": step, "original": original, "query": used, "message": messages[step]}
