@@ -43,6 +43,7 @@ from indexer.decode import parse_json, validate_event
 from indexer.dlq import DeadLetter, DeadLetterWriter
 from indexer.merge import Event
 from indexer.metrics import IndexerMetrics
+from indexer.refresh import BulkRefreshMode
 from indexer.settings import IndexerSettings
 from indexer.sink import EsSink
 from schemas.errors import BackendUnavailable, InvalidEvent
@@ -75,8 +76,8 @@ class Indexer:
                  on_batch: Callable[[dict[str, int]], None] | None = None) -> None:
         self.settings = s = settings
         self.metrics = metrics if metrics is not None else IndexerMetrics()
-        self.es = es if es is not None else Elasticsearch(s.es_url, request_timeout=30, retry_on_timeout=False,
-                                                          max_retries=0)
+        self.es = es if es is not None else Elasticsearch(s.es_url, request_timeout=30,
+                                                          retry_on_timeout=False, max_retries=0)
         self.sink = EsSink(self.es, index=s.index, analyzer=analyzer or get_analyzer(),
                            chunk_size=s.bulk_chunk_size, threads=s.bulk_threads)
         self.consumer = KafkaConsumer(
@@ -97,6 +98,8 @@ class Indexer:
                                       retry_backoff_ms=500, max_request_size=max(s.max_event_bytes * 2,
                                                                                  1024 * 1024))
         self.dlq = DeadLetterWriter(self.producer, s.dlq_topic)
+        self.refresh_mode = BulkRefreshMode(self.es, s.index, interval=s.refresh_interval,
+                                            enter_lag=s.bulk_refresh_lag)
         self._stop = threading.Event()
         self._pending: list[Any] = []
         self._in_retry = False
@@ -116,18 +119,20 @@ class Indexer:
         """Consume until :meth:`stop`; then commit what was acknowledged and leave the group."""
         self.consumer.subscribe([self.settings.topic], listener=_Rebalance(self))
         log.info("indexer started", extra={"topic": self.settings.topic, "group": self.settings.group_id})
+        self.refresh_mode.reset()
         try:
             while not self.stopping:
                 batch = self._collect()
                 if batch:
                     self._process(batch, retry=True)
                     self._pending = []
-                self._update_lag()
+                self.refresh_mode.update(self._update_lag())
         finally:
             self.close()
 
     def close(self) -> None:
         try:
+            self.refresh_mode.restore()
             self.consumer.close(autocommit=False)  # leaves the group at once
         finally:
             self.producer.close(timeout=10)
@@ -322,17 +327,21 @@ class Indexer:
 
     # ------------------------------------------------------------------ lag
 
-    def _update_lag(self) -> None:
-        """Lag per partition from the high watermarks that fetch responses carry: no request, so
-        cheap enough after every batch (``end_offsets`` would block while the broker is down)."""
+    def _update_lag(self) -> int:
+        """Set and return the lag (total over the assigned partitions) from the high watermarks that
+        fetch responses carry: no request, so cheap enough after every batch (``end_offsets``
+        would block while the broker is down)."""
+        total = 0
         try:
             for tp in self.consumer.assignment():
                 high = self.consumer.highwater(tp)
                 pos = self.consumer.position(tp, timeout_ms=0) if high is not None else None
                 if high is not None and pos is not None:
                     self.metrics.lag.labels(str(tp.partition)).set(max(0, high - pos))
+                    total += max(0, high - pos)
         except (KafkaError, AssertionError, ValueError):
             pass
+        return total
 
 
 def _rec_ctx(rec: Any) -> dict[str, Any]:

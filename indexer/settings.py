@@ -23,6 +23,8 @@ class IndexerSettings(BaseSettings):
     bulk_chunk_size: int = Field(500, ge=1)
     bulk_threads: int = Field(2, ge=1, description="bulk requests in flight while the next chunk is analysed")
     max_event_bytes: int = Field(256 * 1024, ge=1024)
+    refresh_interval: str = Field("1s", description="the index's refresh_interval outside bulk catch-up")
+    bulk_refresh_lag: int = Field(50_000, ge=0, description="lag that turns refreshes off until caught up; 0: never")
 
     retry_initial_s: float = Field(0.5, gt=0)
     retry_max_s: float = Field(15.0, gt=0)

@@ -1,0 +1,362 @@
+"""Indexer benchmark: Kafka to searchable, against the raw ES ceiling measured in the same run.
+
+``python -m bench.bench_indexer [--events 100000] [--probes 100]``
+
+1. **Products**: real Taobao/Tmall titles from ``../shared/data/catalog`` (Product1M,
+   ecommerce-NER, OpenBG: titles real; OpenBG attributes and categories real where present).
+   Filled by a seeded generator: ids, shop, brand when the data has none, description
+   (about 150 characters), price, stock, sales. One ``upsert`` per product (a catalog load),
+   so that the pipeline and the ceiling index the same documents.
+2. **Ceiling**: the same documents, built and pre-tokenised by the analyzer *before* the clock
+   starts, bulk-loaded straight into a fresh index with ``parallel_bulk``; clock stops when a
+   refresh made them all searchable.
+3. **Pipeline**: the events produced to a fresh 3-partition topic first, then
+   ``python -m indexer.main`` started; clock from its first consumed event to the moment
+   every product is visible to search (1 s refresh). Start-up time is reported apart.
+4. **Stages**: CPU seconds per event of the indexer by stage (from its /metrics), and the ES
+   server's CPU seconds per event (``/proc/<pid>/stat``) in both runs.
+5. **Freshness**: with the indexer running and a steady background load of patches, probe
+   upserts are produced with their send time and search is polled until each appears.
+
+Every index and topic it creates is deleted at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+import orjson
+from elasticsearch import Elasticsearch
+from elasticsearch.helpers import parallel_bulk
+from kafka import KafkaAdminClient, KafkaProducer
+
+from analyzers import get_analyzer
+from indexer.admin import create_index, ensure_topics
+from indexer.decode import decode_event
+from indexer.document import build_source
+from indexer.merge import merge_events
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data"
+
+BRANDS = ["华为", "小米", "美的", "李宁", "兰蔻", "自然堂", "三只松鼠", "九阳", "罗技", "得力"]
+CATS = [["手机数码", "手机"], ["美妆护肤", "面霜"], ["服饰内衣", "T恤"], ["食品饮料", "坚果"], ["家用电器", "电饭煲"],
+        ["运动户外", "跑步鞋"], ["家居日用", "保温杯"]]
+PHRASES = ["正品保障，假一赔十", "官方旗舰店发货", "支持七天无理由退换", "全国联保", "新品上市限时优惠",
+           "采用优质材料，做工精细", "适合日常使用，送礼自用两相宜", "顺丰包邮，次日达", "买二送一，多买多优惠",
+           "大容量设计，经久耐用", "简约时尚，百搭款式"]
+
+
+def load_titles() -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for name in ("product1m", "ecommerce_ner", "openbg"):
+        path = SHARED / "catalog" / f"{name}.jsonl"
+        if path.exists():
+            rows.extend(orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip())
+    if not rows:
+        raise SystemExit(f"no catalog under {SHARED / 'catalog'}")
+    return rows
+
+
+def make_events(n: int, seed: int = 42) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    rows = load_titles()
+    out = []
+    for i in range(n):
+        r = rows[i % len(rows)]
+        attrs = {k[:30]: str(v[0])[:100] for k, v in (r.get("attributes") or {}).items() if v}
+        attrs = dict(list(attrs.items())[:8]) or {"颜色": rng.choice(["黑色", "白色", "红色"]), "产地": "中国"}
+        cat = [c.replace("/", "、") for c in r["category"]] if r.get("category") else rng.choice(CATS)
+        brand = (r.get("brands") or [None])[0] or (r.get("labels") or [" "])[0].split(" ")[0] or rng.choice(BRANDS)
+        desc = "，".join(rng.sample(PHRASES, 5)) + f"。{r['title'][:40]}"
+        out.append({
+            "event_id": f"bench-e{i}", "type": "upsert", "product_id": f"bench-{i:07d}",
+            "shop_id": f"shop{rng.randint(1, 300)}", "version": 1, "occurred_at": "2024-11-11T00:00:00Z",
+            "product": {"title": r["title"][:300], "description": desc, "brand": brand[:100], "category": cat,
+                        "attributes": attrs, "price": round(rng.uniform(5, 5000), 2), "stock": rng.randint(1, 999),
+                        "sales": rng.randint(0, 50000), "status": "on_shelf", "shop_name": "旗舰店"},
+        })
+    return out
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+def es_pid() -> int | None:
+    try:
+        return int((ROOT / ".cache" / "run" / "es" / "es.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def proc_cpu(pid: int | None) -> float:
+    """User + system CPU seconds of a process (0 if unknown)."""
+    if not pid:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def metrics(port: int) -> dict[str, float]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            k, _, v = line.rpartition(" ")
+            out[k] = float(v)
+    return out
+
+
+def wait_until(check, timeout: float, every: float = 0.2) -> float:
+    """Poll ``check()`` until truthy; return the time it became so (bounded)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return time.perf_counter()
+        time.sleep(every)
+    raise TimeoutError(f"not done after {timeout:.0f}s")
+
+
+def visible(es: Elasticsearch, index: str) -> int:
+    return int(es.count(index=index, query={"term": {"visible": True}})["count"])
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, max(0, round(p / 100 * len(xs)) - 1))]
+
+
+# ------------------------------------------------------------------------------------ runs
+
+
+def run_ceiling(es: Elasticsearch, events: list[dict[str, Any]], index: str) -> dict[str, float]:
+    analyzer = get_analyzer()
+    t = time.process_time()
+    bodies = []
+    for ev in events:
+        state = merge_events(None, [decode_event(orjson.dumps(ev))]).source
+        bodies.append((ev["product_id"], orjson.dumps(build_source(state, analyzer, text_changed=True))))
+    prep_cpu = time.process_time() - t
+    create_index(es, index, analyzer)
+    es.cluster.health(index=index, wait_for_status="yellow", timeout="30s")
+    cpu0 = proc_cpu(es_pid())
+    t0 = time.perf_counter()
+    actions = ({"_op_type": "create", "_index": index, "_id": pid, "_source": body} for pid, body in bodies)
+    failed = sum(1 for ok, _ in parallel_bulk(es, actions, thread_count=2, chunk_size=500, raise_on_error=False)
+                 if not ok)
+    es.indices.refresh(index=index)
+    elapsed = time.perf_counter() - t0
+    n = visible(es, index)
+    assert failed == 0 and n == len(events), (failed, n)
+    return {"seconds": elapsed, "eps": len(events) / elapsed, "es_cpu": proc_cpu(es_pid()) - cpu0,
+            "prep_cpu": prep_cpu}
+
+
+def produce_all(bootstrap: str, topic: str, events: list[dict[str, Any]]) -> float:
+    p = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20, batch_size=512 * 1024,
+                      compression_type=None)
+    t0 = time.perf_counter()
+    for ev in events:
+        p.send(topic, value=orjson.dumps(ev), key=ev["product_id"].encode())
+    p.flush(timeout=300)
+    p.close()
+    return time.perf_counter() - t0
+
+
+class PatchLoad(threading.Thread):
+    """Steady background load: ``rate`` price patches per second to existing products."""
+
+    def __init__(self, bootstrap: str, topic: str, n_products: int, rate: int) -> None:
+        super().__init__(daemon=True)
+        self.bootstrap, self.topic, self.n, self.rate = bootstrap, topic, n_products, rate
+        self.halt = threading.Event()
+        self.sent = 0
+
+    def run(self) -> None:
+        p = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=5)
+        rng = random.Random(7)
+        version = 1
+        while not self.halt.is_set():
+            version += 1
+            for _ in range(self.rate // 10):
+                pid = f"bench-{rng.randrange(self.n):07d}"
+                ev = {"event_id": f"load-{uuid.uuid4().hex[:12]}", "type": "patch", "product_id": pid,
+                      "shop_id": "shop1", "version": version, "occurred_at": "2024-11-11T00:00:00Z",
+                      "patch": {"price": round(rng.uniform(5, 5000), 2)}}
+                p.send(self.topic, value=orjson.dumps(ev), key=pid.encode())
+                self.sent += 1
+            p.flush()
+            self.halt.wait(0.1)
+        p.close()
+
+
+def run_freshness(es: Elasticsearch, bootstrap: str, topic: str, index: str, n_products: int, probes: int,
+                  rate: int) -> list[float]:
+    load = PatchLoad(bootstrap, topic, n_products, rate)
+    load.start()
+    p = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
+    lat = []
+    try:
+        time.sleep(2)  # let the load reach its steady state before measuring
+        rng = random.Random(3)
+        for i in range(probes):
+            pid = f"probe-{i:05d}"
+            ev = {"event_id": f"probe-e{i}", "type": "upsert", "product_id": pid, "shop_id": "shop1",
+                  "version": 1, "occurred_at": "2024-11-11T00:00:00Z",
+                  "product": {"title": f"探针商品 {i} 新鲜度测试", "category": ["测试", "探针"], "price": 1.0}}
+            t0 = time.perf_counter()
+            p.send(topic, value=orjson.dumps(ev), key=pid.encode())
+            p.flush()
+            while not es.count(index=index, query={"term": {"product_id": pid}})["count"]:
+                if time.perf_counter() - t0 > 30:
+                    raise TimeoutError(f"probe {pid} not searchable after 30 s")
+                time.sleep(0.01)
+            lat.append(time.perf_counter() - t0)
+            time.sleep(rng.uniform(0.05, 0.3))
+    finally:
+        load.halt.set()
+        load.join(timeout=10)
+        p.close()
+    return lat
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--events", type=int, default=100_000)
+    ap.add_argument("--probes", type=int, default=100)
+    ap.add_argument("--load-rate", type=int, default=200, help="background patches/s during the freshness probe")
+    ap.add_argument("--es-url", default=os.environ.get("POCKET_ES_URL", "http://127.0.0.1:9200"))
+    ap.add_argument("--bootstrap", default=os.environ.get("POCKET_KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
+    ap.add_argument("--env", action="append", default=[], help="extra POCKET_X=Y for the indexer")
+    args = ap.parse_args(argv)
+    es = Elasticsearch(args.es_url, request_timeout=120)
+    tag = f"bench{uuid.uuid4().hex[:8]}"
+    ceiling_index, alias, topic, dlq = f"{tag}-ceiling", f"{tag}-products", f"{tag}.changes", f"{tag}.changes.dlq"
+    n = args.events
+    events = make_events(n)
+    size = sum(len(orjson.dumps(e)) for e in events[:1000]) / 1000
+    print(f"{n} upserts of real titles, {size:.0f} bytes per event on average", flush=True)
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        ceiling = run_ceiling(es, events, ceiling_index)
+        print(f"ceiling: {ceiling['eps']:.0f} docs/s ({ceiling['seconds']:.1f} s); pre-tokenising took "
+              f"{ceiling['prep_cpu']:.1f} CPU s beforehand", flush=True)
+        es.indices.delete(index=ceiling_index)
+
+        create_index(es, f"{alias}-v1", get_analyzer())
+        es.indices.put_alias(index=f"{alias}-v1", name=alias, is_write_index=True)
+        ensure_topics(args.bootstrap, {topic: 3, dlq: 1})
+        produced_s = produce_all(args.bootstrap, topic, events)
+        print(f"produced in {produced_s:.1f} s", flush=True)
+
+        port = free_port()
+        env = {**os.environ, "POCKET_ES_URL": args.es_url, "POCKET_KAFKA_BOOTSTRAP": args.bootstrap,
+               "POCKET_TOPIC": topic, "POCKET_DLQ_TOPIC": dlq, "POCKET_INDEX": alias, "POCKET_GROUP_ID": tag,
+               "POCKET_METRICS_PORT": str(port), "POCKET_LOG_LEVEL": "WARNING"}
+        env.update(kv.split("=", 1) for kv in args.env)
+        log = open(f"/tmp/{tag}-indexer.log", "wb")  # noqa: SIM115
+        cpu0 = proc_cpu(es_pid())
+        t_spawn = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "indexer.main"], cwd=ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+
+        def consumed() -> bool:
+            try:
+                return metrics(port).get("pocket_indexer_events_consumed_total", 0) > 0
+            except OSError:
+                return False
+        t_first = wait_until(consumed, 120, every=0.05)
+        t_done = wait_until(lambda: visible(es, alias) >= n, 1800, every=0.25)
+        es_cpu = proc_cpu(es_pid()) - cpu0
+        m = metrics(port)
+        rss = peak_rss_mb(proc.pid)
+        pipe_s = t_done - t_first
+        eps = n / pipe_s
+        stages = {s: m.get(f'pocket_indexer_stage_seconds_total{{stage="{s}"}}', 0.0)
+                  for s in ("decode", "validate", "analyse", "encode", "es")}
+        dead = sum(v for k, v in m.items() if k.startswith("pocket_indexer_dead_letters_total"))
+
+        lat = run_freshness(es, args.bootstrap, topic, alias, n, args.probes, args.load_rate)
+
+        ratio = eps / ceiling["eps"]
+        print("\n=== indexer benchmark ===")
+        print(f"events                 {n} ({size:.0f} B each), dead letters {dead:.0f}")
+        print(f"ceiling (raw bulk)     {ceiling['eps']:8.0f} events/s  ({ceiling['seconds']:.1f} s, ES CPU "
+              f"{ceiling['es_cpu'] / n * 1e3:.3f} ms/event)")
+        print(f"pipeline (Kafka->ES)   {eps:8.0f} events/s  ({pipe_s:.1f} s from first event; start-up "
+              f"{t_first - t_spawn:.1f} s)")
+        print(f"ratio                  {ratio:8.2f}   (bar >= 0.80: {'PASS' if ratio >= 0.8 else 'FAIL'})")
+        print("CPU per event by stage (indexer thread CPU; ES = server process CPU):")
+        for s, v in stages.items():
+            print(f"  {s:<9} {v / n * 1e3:8.3f} ms")
+        print(f"  {'ES server':<9} {es_cpu / n * 1e3:8.3f} ms   (ceiling: {ceiling['es_cpu'] / n * 1e3:.3f} ms)")
+        print(f"  {'total':<9} {(sum(stages.values()) + es_cpu) / n * 1e3:8.3f} ms of CPU on "
+              f"{os.cpu_count()} cores")
+        batches = m.get("pocket_indexer_batch_seconds_count", 0)
+        print(f"batches                {batches:.0f}, {n / max(batches, 1):.0f} events each; in batches "
+              f"{m.get('pocket_indexer_batch_seconds_sum', 0):.1f} s, waiting on ES "
+              f"{m.get('pocket_indexer_es_wall_seconds_total', 0):.1f} s, write conflicts "
+              f"{m.get('pocket_indexer_write_conflicts_total', 0):.0f}")
+        print(f"indexer peak RSS       {rss:8.0f} MB  (bar <= 300: {'PASS' if rss <= 300 else 'FAIL'})")
+        p50, p99 = statistics.median(lat), pct(lat, 99)
+        print(f"freshness ({len(lat)} probes, {args.load_rate}/s background patches, 1 s refresh): "
+              f"p50 {p50:.3f} s, p99 {p99:.3f} s, max {max(lat):.3f} s "
+              f"(bar p99 <= 1.5: {'PASS' if p99 <= 1.5 else 'FAIL'})")
+        print(orjson.dumps({"events": n, "ceiling_eps": round(ceiling["eps"]), "pipeline_eps": round(eps),
+                            "ratio": round(ratio, 3), "cpu_ms_per_event": {k: round(v / n * 1e3, 4)
+                                                                           for k, v in stages.items()},
+                            "es_cpu_ms_per_event": round(es_cpu / n * 1e3, 4),
+                            "ceiling_es_cpu_ms_per_event": round(ceiling["es_cpu"] / n * 1e3, 4),
+                            "peak_rss_mb": round(rss), "fresh_p50_s": round(p50, 3),
+                            "fresh_p99_s": round(p99, 3)}).decode())
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        es.options(ignore_status=404).indices.delete(index=f"{tag}-*")
+        admin = KafkaAdminClient(bootstrap_servers=args.bootstrap)
+        try:
+            admin.delete_topics([topic, dlq])
+        except Exception as err:  # best effort: report, do not mask the run's own error
+            print(f"could not delete topics: {err}", file=sys.stderr)
+        finally:
+            admin.close()
+            es.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Bulk catch-up mode: no index refreshes while the indexer is far behind, restored when it is not.
+
+A refresh makes new documents searchable and costs ES a new segment (and later merges).
+While the consumer is tens of thousands of events behind, nobody gains from seeing a
+half-loaded catalog every second, so the index's ``refresh_interval`` is set to ``-1``;
+it goes back to the configured value (and one refresh is forced) once the lag falls below a
+quarter of the threshold, and when the indexer stops.
+
+It is safe for the indexer itself: the read-merge-write of :mod:`indexer.sink` reads with
+realtime ``mget``, which sees unrefreshed writes. The hole is a SIGKILLed indexer that never
+comes back: the index would stay unrefreshed. Every indexer therefore restores the setting
+when it starts (:meth:`BulkRefreshMode.reset`). With several indexers in a group, one that is
+caught up may restore it while another is catching up: that costs speed, never correctness.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from elasticsearch import ApiError, Elasticsearch, TransportError
+
+log = logging.getLogger("pocket.indexer")
+
+
+class BulkRefreshMode:
+    """Switch ``index`` (an alias or index) between ``-1`` and ``interval`` by consumer lag.
+
+    ``enter_lag=0`` disables the mode. ES errors are logged and ignored: the setting is an
+    optimisation, and an unreachable ES is the consumer's retry loop's business.
+    """
+
+    def __init__(self, es: Elasticsearch, index: str, *, interval: str = "1s",
+                 enter_lag: int = 50_000) -> None:
+        self.es = es
+        self.index = index
+        self.interval = interval
+        self.enter_lag = enter_lag
+        self.active = False
+
+    def update(self, lag: int) -> None:
+        """Enter bulk mode when ``lag`` >= ``enter_lag``; leave it below a quarter of that."""
+        if not self.enter_lag:
+            return
+        if not self.active and lag >= self.enter_lag:
+            if self._put("-1"):
+                self.active = True
+                log.info("bulk catch-up: refresh disabled", extra={"lag": lag, "index": self.index})
+        elif self.active and lag < self.enter_lag // 4:
+            self.restore()
+
+    def restore(self) -> None:
+        """Put the normal refresh interval back and refresh once (no-op unless active)."""
+        if self.active and self._put(self.interval):
+            self.active = False
+            log.info("bulk catch-up over: refresh restored", extra={"interval": self.interval})
+            try:
+                self.es.indices.refresh(index=self.index)
+            except (ApiError, TransportError):
+                pass
+
+    def reset(self) -> None:
+        """At start-up: undo a ``-1`` left behind by an indexer that was killed in bulk mode."""
+        try:
+            got = self.es.indices.get_settings(index=self.index, name="index.refresh_interval")
+        except (ApiError, TransportError) as err:
+            log.warning("could not read refresh_interval", extra={"error": str(err)[:300]})
+            return
+        if any(s.get("settings", {}).get("index", {}).get("refresh_interval") == "-1" for s in got.values()):
+            self.active = True
+            self.restore()
+
+    def _put(self, value: str) -> bool:
+        try:
+            self.es.indices.put_settings(index=self.index, settings={"index": {"refresh_interval": value}})
+            return True
+        except (ApiError, TransportError) as err:
+            log.warning("could not set refresh_interval", extra={"value": value, "error": str(err)[:300]})
+            return False
