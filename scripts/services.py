@@ -35,6 +35,7 @@ import pwd
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -328,16 +329,14 @@ Configuration:
         pattern: "[%d] %p %m (%c)%n"
   Loggers:
     Root:
-      level: INFO
+      level: WARN
       AppenderRef:
         - ref: file
     Logger:
-      - name: kafka.request.logger
-        level: WARN
-      - name: org.apache.kafka.controller
+      - name: kafka.server.KafkaRaftServer
         level: INFO
-      - name: state.change.logger
-        level: WARN
+      - name: kafka.Kafka
+        level: INFO
 """
 
 
@@ -401,18 +400,30 @@ def start_kafka(cfg: Config) -> None:
 
 
 def kafka_healthy(cfg: Config) -> bool:
-    if not _port_open(cfg.kafka_port):
-        return False
-    logf = _kafka_dir(cfg) / "logs" / "server.log"
+    """True when the broker answers an ApiVersions request (the Kafka protocol, not a log line)."""
+    client_id = b"pocket-services"
+    # Request header v1: api_key=18 (ApiVersions), api_version=0, correlation_id, client_id.
+    body = struct.pack(">hhih", 18, 0, 4242, len(client_id)) + client_id
     try:
-        with open(logf, "rb") as f:  # the newest start must have finished
-            f.seek(max(0, logf.stat().st_size - 200_000))
-            tail = f.read().decode(errors="replace")
+        with socket.create_connection(("127.0.0.1", cfg.kafka_port), timeout=2) as sock:
+            sock.sendall(struct.pack(">i", len(body)) + body)
+            head = _recv_exact(sock, 4)
+            (size,) = struct.unpack(">i", head)
+            resp = _recv_exact(sock, size)
     except OSError:
         return False
-    starting = tail.rfind("Starting controller")
-    started = tail.rfind("Kafka Server started")
-    return started > starting or (started >= 0 and starting < 0)
+    correlation, error = struct.unpack(">ih", resp[:6])
+    return correlation == 4242 and error == 0
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise OSError("connection closed")
+        buf += chunk
+    return buf
 
 
 def stop_kafka(cfg: Config) -> None:

@@ -48,23 +48,34 @@ def services_config() -> svc.Config:
     return svc.Config.from_env()
 
 
-@pytest.fixture(scope="session")
+def _wait_for(cfg: svc.Config, name: str, healthy: bool) -> bool:
+    """A service restarted by a fault test is back within a minute; wait, bounded."""
+    if healthy:
+        return True
+    try:
+        svc.wait_healthy(cfg, name, timeout=90)
+        return True
+    except svc.ServiceError:
+        return False
+
+
+@pytest.fixture
 def es_url(services_config: svc.Config) -> str:
-    if not svc.es_healthy(services_config):
+    if not _wait_for(services_config, "es", svc.es_healthy(services_config)):
         _missing(f"Elasticsearch at {services_config.es_url}")
     return services_config.es_url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def kafka_bootstrap(services_config: svc.Config) -> str:
-    if not svc.kafka_healthy(services_config):
+    if not _wait_for(services_config, "kafka", svc.kafka_healthy(services_config)):
         _missing(f"Kafka at {services_config.kafka_bootstrap}")
     return services_config.kafka_bootstrap
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def es(es_url: str) -> Iterator[Elasticsearch]:
-    client = Elasticsearch(es_url, request_timeout=60)
+    client = Elasticsearch(es_url, request_timeout=60, max_retries=3, retry_on_timeout=True)
     yield client
     client.close()
 
