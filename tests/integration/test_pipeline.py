@@ -83,7 +83,9 @@ def test_event_on_kafka_becomes_searchable_through_the_api(settings: IndexerSett
 def test_delete_makes_the_product_disappear(settings: IndexerSettings, api: TestClient) -> None:
     produce_events(settings.kafka_bootstrap, settings.topic, [event("upsert", "p-gone", 1, product=PHONE)])
     with running(Indexer(settings)):
-        eventually(lambda: hit_ids(api, "华为手机") == ["p-gone"] or pytest.fail("not yet") or None)
+        def found() -> None:
+            assert hit_ids(api, "华为手机") == ["p-gone"]
+        eventually(found)
         produce_events(settings.kafka_bootstrap, settings.topic, [event("delete", "p-gone", 2)])
 
         def gone() -> None:
