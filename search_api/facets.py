@@ -25,7 +25,8 @@ def _regex_escape(s: str) -> str:
     return re.sub(r'([.?+*|{}\[\]()"\\#@&<>~])', r"\\\1", s)
 
 
-def build_aggs(facet_filters: dict[str, list[dict[str, Any]]], selected_attr_names: list[str]) -> dict[str, Any]:
+def build_aggs(facet_filters: dict[str, list[dict[str, Any]]], selected_attr_names: list[str]
+               ) -> dict[str, Any]:
     """Aggregations for every facet, each under the filters of all the *other* facets.
 
     ``facet_filters`` maps a facet ("category", "brand", "price", "attr:<name>", "in_stock")

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 _NUM = r"(\d+(?:\.\d+)?)"
 _YUAN = r"(?:元|块钱|块|rmb|¥)?"
 _RANGE = re.compile(rf"{_NUM}\s*{_YUAN}\s*(?:-|~|到|至)\s*{_NUM}\s*{_YUAN}(?:之间|左右)?")
-_BELOW = re.compile(rf"(?:(?:低于|不超过|不到|小于)\s*{_NUM}\s*{_YUAN}|{_NUM}\s*{_YUAN}\s*(?:以下|以内|之内|内))")
+_BELOW = re.compile(rf"(?:(?:低于|不超过|不到|小于)\s*{_NUM}\s*{_YUAN}"
+                    rf"|{_NUM}\s*{_YUAN}\s*(?:以下|以内|之内|内))")
 _ABOVE = re.compile(rf"(?:(?:高于|超过|大于)\s*{_NUM}\s*{_YUAN}|{_NUM}\s*{_YUAN}\s*(?:以上))")
 _CHEAP = re.compile(r"(?:便宜|平价|低价|白菜价)(?:一点|点|些|的)?")
 

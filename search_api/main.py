@@ -12,13 +12,13 @@ from typing import Annotated, Any
 import uvicorn
 from elasticsearch import AsyncElasticsearch
 from fastapi import FastAPI, Path, Query, Request
-from fastapi.responses import ORJSONResponse
 
 from analyzers import get_analyzer
 from schemas.errors import BackendUnavailable, NotFound
 from search_api import errors
 from search_api.models import Error, Health, SearchResponse, SuggestResponse
-from search_api.params import MAX_Q_CHARS, MAX_SIZE, SearchParams, SortMode, parse_attr_params
+from search_api.params import ID_PATTERN, MAX_Q_CHARS, MAX_SIZE, SearchParams, SortMode, parse_attr_params
+from search_api.responses import OrjsonResponse
 from search_api.service import SearchService
 from search_api.settings import ApiSettings
 
@@ -40,7 +40,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             await es.close()
 
     app = FastAPI(title="pocket-search", version="0.1.0", lifespan=lifespan,
-                  default_response_class=ORJSONResponse,
+                  default_response_class=OrjsonResponse,
                   description="Product search for Chinese marketplaces on stock Elasticsearch.")
     errors.install(app)
 
@@ -51,7 +51,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     async def search(
         request: Request,
         q: Annotated[str, Query(max_length=MAX_Q_CHARS, description="query text; empty browses")] = "",
-        shop_id: Annotated[str | None, Query(max_length=64, description="search one shop's storefront")] = None,
+        shop_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN,
+                                             description="search one shop's storefront")] = None,
         category: Annotated[str | None, Query(max_length=200, description="category path prefix, 美妆/面霜")]
         = None,
         brand: Annotated[list[str], Query(max_length=20, description="repeatable")] = [],  # noqa: B006
@@ -75,17 +76,17 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             hl_pre=hl_pre, hl_post=hl_post,
         )
         params.validate()
-        return ORJSONResponse(await service(request).search(params))
+        return OrjsonResponse(await service(request).search(params))
 
     @app.get("/suggest", response_model=SuggestResponse, responses=_ERRORS)
     async def suggest(
         request: Request,
         q: Annotated[str, Query(max_length=50, description="what the shopper typed so far")] = "",
-        shop_id: Annotated[str | None, Query(max_length=64)] = None,
+        shop_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
         size: Annotated[int, Query(ge=1, le=20)] = 8,
     ) -> Any:
         """Suggest products and categories for a prefix (Chinese, pinyin or initials)."""
-        return ORJSONResponse(await service(request).suggest(q, shop_id, size))
+        return OrjsonResponse(await service(request).suggest(q, shop_id, size))
 
     @app.get("/products/{product_id}", responses={404: {"model": Error}, **_ERRORS})
     async def product(
@@ -95,7 +96,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         doc = await service(request).product(product_id)
         if doc is None:
             raise NotFound(f"no product {product_id!r} on shelf")
-        return ORJSONResponse(doc)
+        return OrjsonResponse(doc)
 
     @app.get("/analyze", responses=_ERRORS)
     async def analyze(
@@ -104,13 +105,13 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         """Show the tokens of every field for a text (why something matches)."""
         a = service(request).analyzer
         fields = a.explain(text) if hasattr(a, "explain") else a.document_fields(title=text)
-        return ORJSONResponse({"text": text, "normalized": a.normalize(text), "fields": fields,
+        return OrjsonResponse({"text": text, "normalized": a.normalize(text), "fields": fields,
                                "analysis_version": a.version})
 
     @app.get("/healthz", response_model=Health)
     async def healthz() -> Any:
         """Report that the process is alive."""
-        return ORJSONResponse({"status": "ok"})
+        return OrjsonResponse({"status": "ok"})
 
     @app.get("/readyz", response_model=Health, responses={503: {"model": Error}})
     async def readyz(request: Request) -> Any:
@@ -122,7 +123,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             raise BackendUnavailable(f"elasticsearch unreachable: {type(err).__name__}") from err
         if not exists:
             raise BackendUnavailable(f"alias {settings.index!r} does not exist yet")
-        return ORJSONResponse({"status": "ready"})
+        return OrjsonResponse({"status": "ready"})
 
     return app
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import math
+import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -19,6 +21,17 @@ MAX_Q_CHARS = 200
 MAX_SIZE = 100
 MAX_WINDOW = 10_000
 MAX_ATTR_FILTERS = 10
+#: Shop and product ids, as the event schema allows them (schemas/events.py ``Id``).
+ID_PATTERN = r"^[A-Za-z0-9_.:\-]+$"
+
+
+def printable(text: str) -> str:
+    """``text`` without control, format and unassigned characters.
+
+    ES reserves some control characters in completion prefixes and contexts (0x00, 0x1D-0x1F)
+    and rejects them with a 400; no shopper types them on purpose.
+    """
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
 
 
 class SortMode(StrEnum):
@@ -95,6 +108,14 @@ def decode_after(token: str, params: SearchParams) -> list[Any]:
     except (binascii.Error, ValueError, KeyError, TypeError) as err:
         raise InvalidParameter("search_after is not a token from a previous response", param="search_after") \
             from err
-    if key != params.query_key() or not isinstance(values, list) or len(values) > 3:
+    if key != params.query_key():
         raise InvalidParameter("search_after belongs to a different query or sort", param="search_after")
+    # Every sort is (one numeric key, product_id): anything else would reach ES and fail there.
+    if not (isinstance(values, list) and len(values) == 2 and _sort_number(values[0])
+            and isinstance(values[1], str) and 0 < len(values[1]) <= 64):
+        raise InvalidParameter("search_after is not a token from a previous response", param="search_after")
     return values
+
+
+def _sort_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and abs(v) < 2**63

@@ -15,12 +15,16 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch
 
 from analyzers import Analyzer, QueryAnalysis
+from schemas.errors import BackendUnavailable
 from search_api.facets import build_aggs, parse_facets
 from search_api.intent import PriceIntent, parse_price_intent
-from search_api.params import SearchParams, SortMode, decode_after, encode_after
+from search_api.params import SearchParams, SortMode, decode_after, encode_after, printable
 from search_api.settings import ApiSettings, RankingWeights
 from search_api.text_query import build_text_query
 
+#: Indexer bookkeeping and derived fields: not part of a product as a storefront shows it.
+_BOOKKEEPING = frozenset({"searchable", "visible", "version", "event_id", "indexed_at", "analysis_version",
+                          "category_levels", "attrs"})
 #: The one filter every storefront path applies: hits, facets, suggestions, corrections.
 SEARCHABLE = {"term": {"searchable": True}}
 HIT_FIELDS = ["product_id", "title", "price", "shop_id", "shop_name", "brand", "image", "category_path",
@@ -130,12 +134,13 @@ class SearchService:
     def _body(self, p: SearchParams, qa: QueryAnalysis, intent: PriceIntent | None, cheap_max: float | None,
               *, relax: bool, text_query: dict[str, Any] | None = None) -> dict[str, Any]:
         base, facets = self._filters(p, intent, cheap_max)
-        must = [text_query or build_text_query(qa, relax=relax)] if not qa.is_empty else []
-        should = [{"match": {"brand_words": {"query": " ".join(qa.brands),
-                                              "boost": self.settings.ranking.brand_match}}}] if qa.brands else []
-        query: dict[str, Any] = {"bool": {"filter": base}}
-        if must:
-            query["bool"]["must"] = must
+        # Browsing (no text) scores every product 1, so the business signals alone rank it;
+        # a filter-only bool would score 0 and make every multiplier useless.
+        must = [text_query or build_text_query(qa, relax=relax)] if not qa.is_empty else [{"match_all": {}}]
+        brand_boost = self.settings.ranking.brand_match
+        should = [{"match": {"brand_words": {"query": " ".join(qa.brands), "boost": brand_boost}}}
+                  ] if qa.brands else []
+        query: dict[str, Any] = {"bool": {"filter": base, "must": must}}
         if should:
             query["bool"]["should"] = should
         post = [c for cs in facets.values() for c in cs]
@@ -170,10 +175,17 @@ class SearchService:
         return dict(await self.es.search(index=self.index, body=body))
 
     async def _cheap_ceiling(self, p: SearchParams, qa: QueryAnalysis) -> float | None:
-        """For 便宜: the 30th percentile price of what the text matches (one size-0 query)."""
+        """For 便宜: the 30th percentile price of what the text names (one size-0 query).
+
+        "What the text names" is the products whose title has every query word: the
+        recall-oriented text query also matches products that share a character with the
+        query (优衣库 for 连衣裙), whose prices say nothing about what cheap means here.
+        """
         base, _ = self._filters(p, None, None)
         q: dict[str, Any] = {"bool": {"filter": base}}
-        if not qa.is_empty:
+        if qa.words:
+            q["bool"]["must"] = [{"match": {"title_words": {"query": " ".join(qa.words), "operator": "and"}}}]
+        elif not qa.is_empty:
             q["bool"]["must"] = [build_text_query(qa)]
         resp = await self.es.search(index=self.index, size=0, query=q,
                                     aggs={"p": {"percentiles": {"field": "price", "percents": [30]}}})
@@ -229,7 +241,8 @@ class SearchService:
             src = h["_source"]
             hit: dict[str, Any] = {
                 "id": h["_id"], "title": src.get("title"),
-                "highlight": self.analyzer.highlight(src.get("title") or "", qa, pre=p.hl_pre, post=p.hl_post),
+                "highlight": self.analyzer.highlight(src.get("title") or "", qa, pre=p.hl_pre,
+                                                     post=p.hl_post),
                 "price": src.get("price"), "shop_id": src.get("shop_id"), "shop_name": src.get("shop_name"),
                 "brand": src.get("brand"), "image": src.get("image"), "category": src.get("category_path"),
                 "sales": src.get("sales"), "rating": src.get("rating"), "in_stock": src.get("in_stock"),
@@ -281,7 +294,7 @@ class SearchService:
 
     async def suggest(self, q: str, shop_id: str | None, size: int) -> dict[str, Any]:
         t0 = time.perf_counter()
-        prefix = self.analyzer.normalize(q).replace(" ", "")[:50]
+        prefix = printable(self.analyzer.normalize(printable(q))).replace(" ", "")[:50]
         if not prefix:
             return {"query": q, "products": [], "categories": [], "took_ms": 0.0}
         scope = f"shop:{shop_id}" if shop_id else "all"
@@ -309,10 +322,12 @@ class SearchService:
         resp = await self.es.options(ignore_status=404).get(index=self.index, id=product_id,
                                                             source_excludes=["meta", "suggest",
                                                                              *self.analyzer_fields()])
+        if not resp.get("found") and resp.meta.status == 404 and resp.get("error"):
+            raise BackendUnavailable("the product index is not there yet")
         if not resp.get("found") or not resp["_source"].get("searchable"):
             return None
-        src = dict(resp["_source"])
-        return {"id": resp["_id"], **{k: v for k, v in src.items() if k not in ("searchable", "visible")}}
+        src = resp["_source"]
+        return {"id": resp["_id"], **{k: v for k, v in src.items() if k not in _BOOKKEEPING}}
 
 
 def _recovery(step: str, original: str, used: str) -> dict[str, Any]:
