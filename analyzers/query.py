@@ -28,6 +28,9 @@ class QueryForm:
     bigrams: list[str]
     #: Char sequences of each space-separated segment (``兰蔻 菁纯面霜`` -> 2 segments), for phrases.
     segments: list[list[str]] = field(default_factory=list)
+    #: Concept units: dictionary words, runs of out-of-vocabulary characters merged into one
+    #: name (``莱蔻`` cut as ``莱/蔻`` is one unit), model tokens. Each unit should match once.
+    units: list[list[str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,35 @@ def analyze_query(tok: Tokenizer, synonyms: SynonymTable, text: str) -> QueryAna
         return QueryAnalysis(text=text, normalized=norm, words=chars, chars=chars)
 
 
+def _units(tok: Tokenizer, norm: str) -> list[list[str]]:
+    """Concept units of normalised text, each as its list of title_chars tokens."""
+    units: list[list[str]] = []
+    for kind, run, _ in script_runs(norm):
+        if kind != "cjk":
+            parts = chars_of(run)
+            if parts:
+                units.append(parts)
+            continue
+        pending: list[str] = []
+        for w in tok.segmenter.cut(run):
+            if len(w) == 1:
+                pending.append(w)
+                continue
+            if pending:
+                units.append(pending)
+                pending = []
+            units.append(list(w))
+        if pending:
+            units.append(pending)
+    return units
+
+
 def _form(tok: Tokenizer, text: str) -> QueryForm:
     norm, _ = tok.prepare(text)
     segments = [chars_of(seg) for seg in norm.split(" ")]
     return QueryForm(text=norm, words=_unique(tok.words(text)), chars=chars_of(norm),
-                     bigrams=_unique(bigrams_of(norm)), segments=[s for s in segments if s])
+                     bigrams=_unique(bigrams_of(norm)), segments=[s for s in segments if s],
+                     units=_units(tok, norm))
 
 
 def _analyze(tok: Tokenizer, synonyms: SynonymTable, text: str) -> QueryAnalysis:

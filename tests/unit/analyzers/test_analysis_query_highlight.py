@@ -1,0 +1,91 @@
+"""Query robustness, highlight offsets and explain."""
+
+from __future__ import annotations
+
+import pytest
+
+from analyzers import INDEX_TEXT_FIELDS, QueryAnalysis
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize("text", [
+    "", " ", "😀😀😀", "x" * 300, "\x00\x1f", "？？？", "((a OR b))", "华为mate60" * 40, "🇨🇳中国",
+    "'; DROP TABLE", "\u200b\u200d", "ㄅㄆㄇ", "한국어",
+])
+def test_analyze_query_never_raises(analyzer, text: str) -> None:
+    qa = analyzer.analyze_query(text)
+    assert isinstance(qa, QueryAnalysis)
+    assert qa.text == text
+    assert isinstance(qa.words, list) and isinstance(qa.chars, list)
+
+
+def test_empty_queries_are_empty(analyzer) -> None:
+    for text in ("", "   ", "😀", "！!？"):
+        assert analyzer.analyze_query(text).is_empty
+
+
+def test_query_detects_brands_and_words(analyzer) -> None:
+    qa = analyzer.analyze_query("华为mate60")
+    assert "华为" in qa.brands
+    assert {"华为", "mate", "60", "mate60"} <= set(qa.words)
+
+
+def test_query_units_merge_unknown_characters(analyzer) -> None:
+    qa = analyzer.analyze_query("莱蔻 男士乳液")
+    assert ["莱", "蔻"] in qa.forms[0].units
+
+
+@pytest.mark.parametrize(("title", "query", "expected"), [
+    ("华为Mate60 Pro手机", "华为mate60", "<em>华为Mate60</em> Pro手机"),
+    ("蘭蔻菁純面霜", "兰蔻", "<em>蘭蔻</em>菁純面霜"),
+    ("ＩＰＨＯＮＥ１５手机壳", "iphone 15", "<em>ＩＰＨＯＮＥ１５</em>手机壳"),
+    ("无关标题", "华为", "无关标题"),
+])
+def test_highlight_marks_original_text(analyzer, title: str, query: str, expected: str) -> None:
+    out = analyzer.highlight(title, analyzer.analyze_query(query))
+    assert out.replace("</em><em>", "") == expected.replace("</em><em>", "")
+    assert out.replace("<em>", "").replace("</em>", "") == title
+
+
+def test_highlight_custom_tags(analyzer) -> None:
+    out = analyzer.highlight("三只松鼠坚果", analyzer.analyze_query("坚果"), pre="[", post="]")
+    assert out == "三只松鼠[坚果]"
+
+
+def test_document_fields_match_mapping(analyzer) -> None:
+    fields = analyzer.document_fields(title="iPhone15 手机", brand="Apple/苹果", description="好用",
+                                      category=["数码", "手机"], attributes={"颜色": ["黑色"]})
+    assert set(fields) == set(INDEX_TEXT_FIELDS)
+    assert all(isinstance(v, str) for v in fields.values())
+    assert "黑色" in fields["attr_words"].split()
+    assert {"apple", "苹果"} <= set(fields["brand_words"].split())
+
+
+def test_document_fields_tolerate_missing_values(analyzer) -> None:
+    fields = analyzer.document_fields(title="", brand=None, description=None, category=None,  # type: ignore[arg-type]
+                                      attributes=None)
+    assert set(fields) == set(INDEX_TEXT_FIELDS)
+
+
+def test_explain_lists_every_field(analyzer) -> None:
+    out = analyzer.explain("三只松鼠坚果 500g")
+    assert set(INDEX_TEXT_FIELDS) <= set(out)
+    assert "三只松鼠" in out["title_words"]
+    assert "三只松鼠" in out["query_brands"]
+
+
+def test_get_analyzer_is_cached() -> None:
+    from analyzers import get_analyzer
+
+    assert get_analyzer() is get_analyzer()
+
+
+def test_analyzers_do_not_import_es_or_kafka() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, analyzers; analyzers.get_analyzer().analyze_query('x');"
+            "bad=[m for m in sys.modules if m.split('.')[0] in ('elasticsearch','kafka')]; print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
