@@ -178,5 +178,214 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="machine-readabl
     console.print(t)
 
 
+def _progress_bar() -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("{task.description:10}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=err_console, transient=True)
+
+
+@app.command()
+@_guard
+def reindex(
+    source: Annotated[str, typer.Option("--from", help="index | file | topic")] = "index",
+    path: Annotated[Path | None, typer.Option("--path", help="JSONL snapshot for --from file")] = None,
+    retain: Annotated[int, typer.Option(min=0, help="old indices kept for rollback")] = 2,
+    resume: Annotated[bool, typer.Option("--resume", help="finish a half-done reindex")] = False,
+    abort_: Annotated[bool, typer.Option("--abort", help="drop a half-done reindex")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable summary")] = False,
+) -> None:
+    """Rebuild the index with zero downtime and no lost writes, then swap the alias.
+
+    Example: catalog reindex --from index --retain 2 --yes
+    """
+    from analyzers import get_analyzer
+    from indexer.reindex import ReindexConfig, ReindexError, abort
+    from indexer.reindex import reindex as run_reindex
+
+    s = _settings()
+    es = _es(s)
+    try:
+        if abort_:
+            dropped = abort(es, s.index)
+            console.print(f"aborted; dropped {dropped}")
+            return
+        if not yes and not resume and sys.stdin.isatty():
+            typer.confirm(f"Reindex alias {s.index!r} from {source}?", abort=True)
+        cfg = ReindexConfig(alias=s.index, topic=s.topic, group_id=s.group_id, kafka_bootstrap=s.kafka_bootstrap,
+                            source=source, path=str(path) if path else None, retain=retain)
+        with _progress_bar() as bar:
+            tasks: dict[str, Any] = {}
+
+            def progress(phase: str, done: int, total: int | None) -> None:
+                if phase not in tasks:
+                    tasks[phase] = bar.add_task(phase, total=total)
+                bar.update(tasks[phase], completed=done, total=total)
+
+            report = run_reindex(es, cfg, get_analyzer(), resume=resume, progress=None if as_json else progress)
+    except ReindexError as err:
+        _fail(err.detail)
+    if as_json:
+        sys.stdout.write(orjson.dumps(report.as_dict()).decode() + "\n")
+        return
+    console.print(f"alias [bold]{s.index}[/bold] -> {report.new_index}: {report.documents} documents "
+                  f"({report.loaded} loaded at {report.docs_per_second}/s, {report.caught_up}+"
+                  f"{report.final_caught_up} caught up) in {report.seconds}s; checks: {report.checks}")
+    if report.deleted_indices:
+        console.print(f"deleted old indices: {', '.join(report.deleted_indices)}")
+
+
+@app.command()
+@_guard
+def rollback(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Point the alias back at the previous index (one call) and replay what it missed.
+
+    Example: catalog rollback
+    """
+    from analyzers import get_analyzer
+    from indexer.reindex import ReindexError
+    from indexer.reindex import rollback as run_rollback
+
+    s = _settings()
+    try:
+        out = run_rollback(_es(s), s.index, get_analyzer(), kafka_bootstrap=s.kafka_bootstrap, topic=s.topic)
+    except ReindexError as err:
+        _fail(err.detail)
+    if as_json:
+        sys.stdout.write(orjson.dumps(out).decode() + "\n")
+    else:
+        console.print(f"alias {out['alias']} -> {out['now']} (was {', '.join(out['was'])}); "
+                      f"replayed {out['replayed_events']} events")
+
+
+@app.command("export")
+@_guard
+def export_cmd(path: Annotated[Path, typer.Argument(dir_okay=False, help="JSONL file to write")]) -> None:
+    """Write the live index as a JSONL snapshot of product events (backup, moving clusters).
+
+    Example: catalog export backup.jsonl
+    """
+    from indexer.reindex import export_events
+
+    s = _settings()
+    with path.open("wb") as f:
+        n = export_events(_es(s), s.index, f)
+    console.print(f"wrote {n} events to {path}")
+
+
+@app.command("import")
+@_guard
+def import_cmd(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSONL of events")]) -> None:
+    """Load a JSONL snapshot of product events straight into the live index (merge rules apply).
+
+    Example: catalog import backup.jsonl
+    """
+    from analyzers import get_analyzer
+    from indexer.reindex import ReindexError, _events_from_file, load_events
+    from indexer.sink import EsSink
+
+    s = _settings()
+    try:
+        n = load_events(_events_from_file(str(path)), EsSink(_es(s), index=s.index, analyzer=get_analyzer()))
+    except ReindexError as err:
+        _fail(err.detail)
+    console.print(f"imported {n} events into {s.index}")
+
+
+dlq_app = typer.Typer(help="Inspect and replay dead letters.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+
+
+def _dead_letters(s: IndexerSettings) -> list[Any]:
+    from kafka import KafkaConsumer
+    from kafka.structs import TopicPartition
+
+    c = KafkaConsumer(bootstrap_servers=s.kafka_bootstrap, enable_auto_commit=False, group_id=None,
+                      consumer_timeout_ms=1500)
+    try:
+        tps = [TopicPartition(s.dlq_topic, p) for p in sorted(c.partitions_for_topic(s.dlq_topic) or ())]
+        if not tps:
+            return []
+        c.assign(tps)
+        c.seek_to_beginning(*tps)
+        ends = c.end_offsets(tps)
+        out = []
+        while any(c.position(tp) < ends[tp] for tp in tps):
+            for recs in c.poll(timeout_ms=1000).values():
+                out.extend(recs)
+        return out
+    finally:
+        c.close()
+
+
+def _letter_row(rec: Any) -> dict[str, Any]:
+    from indexer.dlq import parse_headers
+
+    h = parse_headers(rec.headers)
+    return {"id": f"{rec.partition}:{rec.offset}", "key": rec.key.decode(errors="replace") if rec.key else None,
+            **h, "bytes": len(rec.value or b"")}
+
+
+@dlq_app.command("list")
+@_guard
+def dlq_list(reason: Annotated[str | None, typer.Option(help="only this reason")] = None,
+             as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List dead letters with their reasons.
+
+    Example: catalog dlq list --reason schema_violation
+    """
+    rows = [_letter_row(r) for r in _dead_letters(_settings())]
+    rows = [r for r in rows if reason is None or r.get("reason") == reason]
+    if as_json:
+        sys.stdout.write(orjson.dumps(rows).decode() + "\n")
+        return
+    t = Table("id", "key", "reason", "failed_at", "detail")
+    for r in rows:
+        t.add_row(r["id"], str(r["key"]), r.get("reason", ""), r.get("failed_at", ""), r.get("detail", "")[:80])
+    console.print(t)
+
+
+@dlq_app.command("show")
+@_guard
+def dlq_show(letter_id: Annotated[str, typer.Argument(help="PARTITION:OFFSET from dlq list")]) -> None:
+    """Show one dead letter: headers and the original bytes.
+
+    Example: catalog dlq show 0:12
+    """
+    for r in _dead_letters(_settings()):
+        if f"{r.partition}:{r.offset}" == letter_id:
+            row = _letter_row(r)
+            row["value"] = (r.value or b"").decode(errors="replace")
+            sys.stdout.write(orjson.dumps(row, option=orjson.OPT_INDENT_2).decode() + "\n")
+            return
+    _fail(f"no dead letter {letter_id}")
+
+
+@dlq_app.command("replay")
+@_guard
+def dlq_replay(reason: Annotated[str | None, typer.Option(help="only this reason")] = None,
+               since: Annotated[str | None, typer.Option(help="only letters failed at or after this ISO time")]
+               = None) -> None:
+    """Send dead letters back through the normal path (the change topic), e.g. after a fix.
+
+    Example: catalog dlq replay --reason es_rejected --since 2026-11-25T00:00:00
+    """
+    from indexer.produce import make_producer
+
+    s = _settings()
+    letters = [r for r in _dead_letters(s) if (reason is None or _letter_row(r).get("reason") == reason)
+               and (since is None or _letter_row(r).get("failed_at", "") >= since)]
+    prod = make_producer(s.kafka_bootstrap)
+    try:
+        futures = [prod.send(s.topic, value=r.value, key=r.key) for r in letters]
+        prod.flush(timeout=60)
+        for f in futures:
+            f.get(timeout=30)
+    finally:
+        prod.close(timeout=10)
+    console.print(f"replayed {len(letters)} dead letters to {s.topic}")
+
+
 if __name__ == "__main__":
     app()
