@@ -55,12 +55,14 @@ ON_SHELF = [
     _p("p02", S1, "华为 nova12 5G手机 白色", "华为", PHONE, {"颜色": "白色", "存储容量": "256GB"}, 2999),
     _p("p03", S1, "华为 P60 拍照手机 蓝色", "华为", PHONE, {"颜色": "蓝色", "存储容量": "512GB"}, 4488,
        stock=0),
-    _p("p04", S1, "小米14 Ultra 徕卡影像手机 黑色", "小米", PHONE, {"颜色": "黑色", "存储容量": "512GB"}, 5499),
-    _p("p05", S1, "小米 Redmi K70 游戏手机 白色", "小米", PHONE, {"颜色": "白色", "存储容量": "256GB"}, 1999),
+    _p("p04", S1, "小米14 Ultra 徕卡影像手机 黑色", "小米", PHONE, {"颜色": "黑色", "存储容量": "512GB"},
+       5499),
+    _p("p05", S1, "小米 Redmi K70 游戏手机 白色", "小米", PHONE, {"颜色": "白色", "存储容量": "256GB"}, 1999,
+       created=NOW - timedelta(days=10)),
     _p("p06", S1, "苹果 iPhone15 手机 黑色", "苹果", PHONE, {"颜色": "黑色", "存储容量": "128GB"}, 5799),
     _p("p07", S1, "华为 FreeBuds 降噪耳机 白色", "华为", EAR, {"颜色": "白色"}, 899),
     _p("p08", S1, "小米 蓝牙耳机 运动款 黑色", "小米", EAR, {"颜色": "黑色"}, 199),
-    _p("p09", S1, "苹果 AirPods Pro 无线耳机", "苹果", EAR, {"颜色": "白色"}, 1899),
+    _p("p09", S1, "苹果 AirPods Pro 无线耳机", "苹果", EAR, {"颜色": "白色"}, 1899, rating=4.9),
     _p("p10", S2, "优衣库 法式碎花连衣裙 红色", "优衣库", DRESS, {"颜色": "红色", "尺码": "M"}, 299),
     _p("p11", S2, "ZARA 黑色长款连衣裙", "ZARA", DRESS, {"颜色": "黑色", "尺码": "S"}, 459),
     _p("p12", S2, "优衣库 简约针织连衣裙 白色", "优衣库", DRESS, {"颜色": "白色", "尺码": "L"}, 199),
@@ -68,7 +70,8 @@ ON_SHELF = [
     _p("p14", S2, "ZARA 真丝衬衫 黑色", "ZARA", TOP, {"颜色": "黑色", "尺码": "M"}, 259),
     # Traditional characters in the title: a simplified query must find and highlight it.
     _p("p15", S3, "蘭蔻菁純面霜 50ml", "兰蔻", CREAM, {"净含量": "50ml"}, 1350),
-    _p("p16", S3, "兰蔻小黑瓶精华液 30ml", "兰蔻", SERUM, {"净含量": "30ml"}, 760),
+    _p("p16", S3, "兰蔻小黑瓶精华液 30ml", "兰蔻", SERUM, {"净含量": "30ml"}, 760,
+       created=NOW - timedelta(days=1)),
 ]
 ON_SHELF_IDS = {p["product_id"] for p in ON_SHELF}
 
@@ -121,6 +124,3 @@ def create_catalog(es: Elasticsearch, alias: str, products: Iterable[dict[str, A
 def drop_catalog(es: Elasticsearch, alias: str) -> None:
     es.options(ignore_status=404).indices.delete(index=f"{alias}-*")
 
-
-def fresh(days: float) -> datetime:
-    return NOW - timedelta(days=days)
