@@ -15,7 +15,7 @@ from fastapi import FastAPI, Path, Query, Request
 
 from analyzers import get_analyzer
 from schemas.errors import BackendUnavailable, NotFound
-from search_api import errors
+from search_api import errors, merchant
 from search_api.models import Error, Health, SearchResponse, SuggestResponse
 from search_api.params import ID_PATTERN, MAX_Q_CHARS, MAX_SIZE, SearchParams, SortMode, parse_attr_params
 from search_api.responses import OrjsonResponse
@@ -43,6 +43,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                   default_response_class=OrjsonResponse,
                   description="Product search for Chinese marketplaces on stock Elasticsearch.")
     errors.install(app)
+    app.include_router(merchant.router)
 
     def service(request: Request) -> SearchService:
         return request.app.state.service  # type: ignore[no-any-return]

@@ -21,6 +21,19 @@ class RankingWeights(BaseModel):
     brand_match: float = Field(1.5, ge=0, description="boost when the query names the product's brand")
 
 
+class MerchantSettings(BaseModel):
+    """The merchant endpoints (``/merchant/...``): API keys, failed-attempt limits, stream look-ups."""
+
+    keys_index: str = Field("pocket-merchant-keys", description="ES index of API key records (hashes only)")
+    key_iterations: int = Field(20_000, ge=1_000, description="PBKDF2-SHA256 rounds per key hash")
+    max_failures_per_key: int = Field(5, ge=1, description="failed attempts per key id per window, then 429")
+    max_failures_per_address: int = Field(20, ge=1, description="failed attempts per address per window")
+    failure_window_s: float = Field(300.0, gt=0, description="the window failed attempts are counted in")
+    touch_interval_s: float = Field(60.0, ge=0, description="write last_used_at at most this often per key")
+    stream_scan_max: int = Field(200_000, ge=1, description="records read per topic to find pending events")
+    stream_timeout_s: float = Field(10.0, gt=0, description="time budget of one topic scan")
+
+
 class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POCKET_", env_nested_delimiter="__", extra="ignore")
 
@@ -31,3 +44,9 @@ class ApiSettings(BaseSettings):
     es_timeout_ms: int = Field(1500, ge=50, description="ES-side search timeout (partial results after)")
     request_timeout_s: float = Field(5.0, gt=0, description="client-side timeout to ES")
     ranking: RankingWeights = RankingWeights()
+    # The indexer's topics and group (same names as IndexerSettings): merchant pending/DLQ look-ups.
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    topic: str = "products.changes"
+    dlq_topic: str = "products.changes.dlq"
+    group_id: str = "pocket-indexer"
+    merchant: MerchantSettings = MerchantSettings()
