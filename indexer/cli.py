@@ -30,6 +30,11 @@ try:  # the relevance evaluation (analysis work) mounts here when present
 except ImportError:  # pragma: no cover
     pass
 
+from indexer.cli_merchant import keys_app, visibility_cmd  # noqa: E402  (merchant keys, issue 7)
+
+app.add_typer(keys_app, name="keys")
+app.command("visibility")(visibility_cmd)
+
 
 def _fail(msg: str) -> None:
     err_console.print(f"[red]error:[/red] {msg}")
