@@ -70,43 +70,48 @@ class Tokenizer:
         pre = camel_split(text)
         return normalize(pre), unit_tokens(pre)
 
-    def words(self, text: str, *, search_mode: bool = True) -> list[str]:
-        """Words of ``text``: CJK words (search mode), model tokens, canonical units."""
+    def _runs(self, text: str) -> tuple[list[tuple[str, str, int]], list[str]]:
         norm, units = self.prepare(text)
+        return script_runs(norm), units
+
+    def _words_of(self, runs: list[tuple[str, str, int]], units: list[str], *, search_mode: bool = True
+                  ) -> list[str]:
+        cut = self.segmenter.cut_for_search if search_mode else self.segmenter.cut
         out: list[str] = []
-        for kind, run, _ in script_runs(norm):
-            if kind == "cjk":
-                cut = self.segmenter.cut_for_search if search_mode else self.segmenter.cut
-                out.extend(cut(run))
-            else:
-                out.extend(model_tokens(run))
+        for kind, run, _ in runs:
+            out.extend(cut(run) if kind == "cjk" else model_tokens(run))
         out.extend(u for u in units if u not in out)
         return out
 
-    def chars(self, text: str) -> list[str]:
-        """Single CJK characters and Latin/digit parts, in text order."""
-        norm, _ = self.prepare(text)
-        return chars_of(norm)
-
-    def bigrams(self, text: str) -> list[str]:
-        """Overlapping CJK bigrams inside each run (a one-char run gives none)."""
-        norm, _ = self.prepare(text)
-        return bigrams_of(norm)
-
-    def pinyin_tokens(self, text: str) -> tuple[list[str], list[str]]:
-        """Full pinyin and initials of each CJK word (default-mode cut: whole words)."""
-        norm, _ = self.prepare(text)
+    def _pinyin_of(self, runs: list[tuple[str, str, int]]) -> tuple[list[str], list[str]]:
         full: list[str] = []
         init: list[str] = []
-        for kind, run, _ in script_runs(norm):
+        for kind, run, _ in runs:
             if kind != "cjk":
                 continue
             for w in self.segmenter.cut(run):
-                f = pinyin.full(w)
+                f, i = pinyin.full_and_initials(w)
                 if f:
                     full.append(f)
-                    init.append(pinyin.initials(w))
+                    init.append(i)
         return full, init
+
+    def words(self, text: str, *, search_mode: bool = True) -> list[str]:
+        """Words of ``text``: CJK words (search mode), model tokens, canonical units."""
+        runs, units = self._runs(text)
+        return self._words_of(runs, units, search_mode=search_mode)
+
+    def chars(self, text: str) -> list[str]:
+        """Single CJK characters and Latin/digit parts, in text order."""
+        return _chars_of_runs(self._runs(text)[0])
+
+    def bigrams(self, text: str) -> list[str]:
+        """Overlapping CJK bigrams inside each run (a one-char run gives none)."""
+        return _bigrams_of_runs(self._runs(text)[0])
+
+    def pinyin_tokens(self, text: str) -> tuple[list[str], list[str]]:
+        """Full pinyin and initials of each CJK word (default-mode cut: whole words)."""
+        return self._pinyin_of(self._runs(text)[0])
 
     def brands_in(self, words: list[str]) -> list[str]:
         """The dictionary brands among ``words``, first occurrence order, no repeats."""
@@ -121,34 +126,43 @@ class Tokenizer:
                         category: list[str] | None = None,
                         attributes: dict | None = None) -> dict[str, str]:
         """All INDEX_TEXT_FIELDS of one product as whitespace-joined tokens."""
-        title = title if isinstance(title, str) else ""
-        title_words = self.words(title)
+        runs, units = self._runs(title if isinstance(title, str) else "")
+        title_words = self._words_of(runs, units)
         brand_text = brand if isinstance(brand, str) else ""
         brand_tokens = self.words(brand_text.replace("/", " "))
         for b in self.brands_in(title_words):
             if b not in brand_tokens:
                 brand_tokens.append(b)
-        t_full, t_init = self.pinyin_tokens(title)
-        b_full, b_init = self.pinyin_tokens(" ".join(brand_tokens))
+        t_full, t_init = self._pinyin_of(runs)
+        b_full, b_init = self.pinyin_tokens(" ".join(brand_tokens)) if brand_tokens else ([], [])
         attr_text = " ".join(_attribute_values(attributes))
         return {
             "title_words": " ".join(title_words),
-            "title_chars": " ".join(self.chars(title)),
-            "title_bigrams": " ".join(self.bigrams(title)),
+            "title_chars": " ".join(_chars_of_runs(runs)),
+            "title_bigrams": " ".join(_bigrams_of_runs(runs)),
             "title_pinyin": " ".join(t_full),
             "title_initials": " ".join(t_init),
             "brand_words": " ".join(brand_tokens),
             "brand_pinyin": " ".join(_unique(b_full + b_init)),
-            "desc_words": " ".join(self.words(description if isinstance(description, str) else "")),
+            "desc_words": " ".join(self.words(description)) if isinstance(description, str) else "",
             "category_words": " ".join(self.words(" ".join(c for c in category or [] if isinstance(c, str)))),
-            "attr_words": " ".join(self.words(attr_text)),
+            "attr_words": " ".join(self.words(attr_text)) if attr_text else "",
         }
 
 
 def chars_of(norm: str) -> list[str]:
     """Chars of already-normalised text: CJK one by one, alnum runs as letter/digit parts."""
+    return _chars_of_runs(script_runs(norm))
+
+
+def bigrams_of(norm: str) -> list[str]:
+    """CJK bigrams of already-normalised text, run by run."""
+    return _bigrams_of_runs(script_runs(norm))
+
+
+def _chars_of_runs(runs: list[tuple[str, str, int]]) -> list[str]:
     out: list[str] = []
-    for kind, run, _ in script_runs(norm):
+    for kind, run, _ in runs:
         if kind == "cjk":
             out.extend(run)
         else:
@@ -157,10 +171,9 @@ def chars_of(norm: str) -> list[str]:
     return out
 
 
-def bigrams_of(norm: str) -> list[str]:
-    """CJK bigrams of already-normalised text, run by run."""
+def _bigrams_of_runs(runs: list[tuple[str, str, int]]) -> list[str]:
     out: list[str] = []
-    for kind, run, _ in script_runs(norm):
+    for kind, run, _ in runs:
         if kind == "cjk":
             out.extend(run[i:i + 2] for i in range(len(run) - 1))
     return out

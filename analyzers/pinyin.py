@@ -32,6 +32,13 @@ def initials(word: str) -> str:
     return "".join(s[0] for s in syllables(word))
 
 
+@functools.lru_cache(maxsize=200_000)
+def full_and_initials(word: str) -> tuple[str, str]:
+    """``(full, initials)`` of ``word`` in one cached call (the indexing hot path)."""
+    syl = syllables(word)
+    return "".join(syl), "".join(s[0] for s in syl)
+
+
 def mixed_prefixes(word: str) -> list[str]:
     """Forms a shopper types while the IME is half-way: ``连衣裙`` -> ``连yiqun``, ``连衣qun``."""
     syl = syllables(word)

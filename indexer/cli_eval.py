@@ -1,0 +1,61 @@
+"""``catalog eval relevance``: nDCG@10, P@10 and MRR@10 of our search against stock ES.
+
+Mounted by ``indexer/cli.py`` as ``catalog eval``. Users run it after editing the user
+dictionary or the synonyms to see whether their change helps on their own judged queries.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from indexer.relevance import DEFAULT_CATALOGS
+
+eval_app = typer.Typer(help="Measure search quality.", no_args_is_help=True)
+
+
+@eval_app.command("relevance")
+def relevance(
+    judgments: Annotated[Path, typer.Option(
+        "--judgments", exists=True, dir_okay=False,
+        help="JSON lines with `query` and `relevant` (list of product ids).")],
+    catalog: Annotated[list[Path] | None, typer.Option(
+        "--catalog", exists=True, dir_okay=False,
+        help="Catalog JSON-lines file; repeat for several. Default: the three shared catalogs.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the metrics as JSON.")] = False,
+    es_url: Annotated[str, typer.Option(
+        "--es-url", envvar="POCKET_ES_URL",
+        help="Elasticsearch to create the throwaway indices in.")] = "http://127.0.0.1:9200",
+    direct: Annotated[bool, typer.Option(
+        "--direct", help="Query ES directly instead of through /search.")] = False,
+) -> None:
+    """Index the catalog into throwaway indices and score ours and the standard-analyzer baseline."""
+    from elasticsearch import Elasticsearch
+
+    from indexer.relevance import evaluate
+
+    es = Elasticsearch(es_url, request_timeout=120)
+    result = evaluate(es, judgments_path=judgments, catalog_paths=catalog or list(DEFAULT_CATALOGS),
+                      use_api=False if direct else None, es_url=es_url)
+    keys = ("ndcg@10", "p@10", "mrr@10")
+    if as_json:
+        out = {k: result[k] for k in keys}
+        out["baseline"] = {k: result["baseline"][k] for k in keys}
+        typer.echo(json.dumps(out))
+        return
+    table = Table(title=f"Relevance on {result['queries']} queries, {result['products']} products "
+                        f"(via {result['path']}, {result['seconds']} s)")
+    table.add_column("metric")
+    table.add_column("ours", justify="right")
+    table.add_column("baseline (ES standard + match)", justify="right")
+    table.add_column("delta", justify="right")
+    for k in keys:
+        delta = result[k] - result["baseline"][k]
+        table.add_row(k, f"{result[k]:.4f}", f"{result['baseline'][k]:.4f}",
+                      f"[{'green' if delta >= 0 else 'red'}]{delta:+.4f}[/]")
+    Console().print(table)

@@ -1,0 +1,41 @@
+"""Our search beats stock Elasticsearch on the shared judged queries (issue 3).
+
+Runs the whole evaluation: ~19k real catalog rows analysed and indexed into throwaway
+indices, 392 judged queries through the /search code path and through the baseline
+(ES ``standard`` analyzer + plain ``match``), measured in the same run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer.relevance import evaluate
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+BAR_NDCG = 0.78
+
+
+@pytest.fixture(scope="module")
+def result(request: pytest.FixtureRequest) -> dict:
+    judgments = DATA / "relevance" / "product1m_label_queries.jsonl"
+    catalogs = [DATA / "catalog" / n for n in ("product1m.jsonl", "ecommerce_ner.jsonl", "openbg.jsonl")]
+    if not judgments.exists() or not all(c.exists() for c in catalogs):
+        pytest.fail(f"shared data missing under {DATA}", pytrace=False)
+    es = request.getfixturevalue("es")
+    return evaluate(es, judgments_path=judgments, catalog_paths=catalogs, index_prefix="eval-it-")
+
+
+def test_ours_beats_baseline_measured_in_the_same_run(result: dict) -> None:
+    assert result["queries"] == 392
+    assert result["ndcg@10"] > result["baseline"]["ndcg@10"], result
+    assert result["p@10"] >= result["baseline"]["p@10"], result
+
+
+@pytest.mark.xfail(reason="issue 3 bar not reached yet: ~0.69 measured vs 0.78 (see analyzers/README.md)",
+                   strict=True)
+def test_ours_reaches_the_bar(result: dict) -> None:
+    assert result["ndcg@10"] >= BAR_NDCG, result
