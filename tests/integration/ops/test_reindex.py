@@ -1,0 +1,158 @@
+"""catalog reindex under a live indexer, a steady writer and search traffic (issue 6 bars).
+
+Zero lost writes: after the reindex the index equals the event log, document by document
+(the oracle is the indexer harness's, independent of indexer/merge.py). Zero downtime:
+every /search during the reindex answers 200.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from elasticsearch import Elasticsearch
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "indexer"))
+from harness import (  # noqa: E402
+    Background,
+    EventGen,
+    assert_no_diffs,
+    expected_state,
+    indexer_thread,
+    produce,
+    thread_settings,
+    wait_caught_up,
+)
+
+from analyzers import get_analyzer  # noqa: E402
+from indexer.reindex import (  # noqa: E402
+    ReindexConfig,
+    ReindexError,
+    abort,
+    alias_targets,
+    read_lock,
+    reindex,
+    rollback,
+    take_lock,
+)
+from search_api.main import create_app  # noqa: E402
+from search_api.settings import ApiSettings  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+class SearchTraffic(threading.Thread):
+    """Storefront traffic on a thread: /search in a loop, every status and latency recorded."""
+
+    def __init__(self, client: TestClient, queries: list[str]) -> None:
+        super().__init__(daemon=True)
+        self.client, self.queries = client, queries
+        self.results: list[tuple[float, int, float]] = []  # (start, status, seconds)
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        i = 0
+        while not self.halt.is_set():
+            q = self.queries[i % len(self.queries)]
+            i += 1
+            t0 = time.perf_counter()
+            try:
+                status = self.client.get("/search", params={"q": q, "size": 10}).status_code
+            except Exception:
+                status = -1
+            self.results.append((t0, status, time.perf_counter() - t0))
+
+    @property
+    def failures(self) -> list[tuple[float, int, float]]:
+        return [r for r in self.results if r[1] != 200]
+
+
+@pytest.fixture
+def world(es_url: str, kafka_bootstrap: str, topics: dict[str, str], index_alias: str, unique: str,
+          es: Elasticsearch) -> Iterator[dict[str, Any]]:
+    settings = thread_settings(es_url=es_url, bootstrap=kafka_bootstrap, topics=topics, index=index_alias,
+                               group=f"{unique}-indexer")
+    cfg = ReindexConfig(alias=index_alias, topic=topics["topic"], group_id=settings.group_id,
+                        kafka_bootstrap=kafka_bootstrap, retain=1, canaries=("手机", "面霜"))
+    yield {"settings": settings, "cfg": cfg}
+    es.options(ignore_status=404).delete(index="pocket-locks", id=f"reindex:{index_alias}")
+
+
+def test_reindex_under_live_writes_and_search_loses_nothing_and_never_fails(
+    es: Elasticsearch, es_url: str, world: dict[str, Any]
+) -> None:
+    settings, cfg = world["settings"], world["cfg"]
+    gen = EventGen(seed=11, products=1500)
+    before, during = gen.events(4000), gen.events(1500)
+    produce(settings.kafka_bootstrap, settings.topic, before)
+    with indexer_thread(settings), TestClient(create_app(ApiSettings(es_url=es_url, index=cfg.alias))) as api:
+        wait_caught_up(settings.kafka_bootstrap, settings.topic, settings.group_id)
+        old = alias_targets(es, cfg.alias)
+        writer = Background(settings.kafka_bootstrap, settings.topic, during, chunk=50, interval=0.2)
+        traffic = SearchTraffic(api, ["手机", "华为手机", "面霜", "坚果", "蓝牙耳机", "保温杯"])
+        traffic.start()
+        writer.start()
+        try:
+            report = reindex(es, cfg, get_analyzer())
+        finally:
+            writer.finish()
+            wait_caught_up(settings.kafka_bootstrap, settings.topic, settings.group_id)
+            traffic.halt.set()
+            traffic.join(30)
+    assert alias_targets(es, cfg.alias) == [report.new_index] and report.new_index not in old
+    assert read_lock(es, cfg.alias) is None
+    assert report.loaded >= 1 and report.checks["documents"] >= report.loaded
+    assert len(traffic.results) > 20
+    assert traffic.failures == [], f"{len(traffic.failures)} failed searches during the reindex"
+    assert_no_diffs(es, cfg.alias, expected_state(before + during))
+
+
+def test_rollback_points_back_and_replays_what_the_old_index_missed(
+    es: Elasticsearch, world: dict[str, Any]
+) -> None:
+    settings, cfg = world["settings"], world["cfg"]
+    gen = EventGen(seed=12, products=300)
+    first, later = gen.events(900), gen.events(400)
+    produce(settings.kafka_bootstrap, settings.topic, first)
+    with indexer_thread(settings):
+        wait_caught_up(settings.kafka_bootstrap, settings.topic, settings.group_id)
+        original = alias_targets(es, cfg.alias)
+        report = reindex(es, cfg, get_analyzer())
+        produce(settings.kafka_bootstrap, settings.topic, later)  # lands in the new index only
+        wait_caught_up(settings.kafka_bootstrap, settings.topic, settings.group_id)
+        out = rollback(es, cfg.alias, get_analyzer(), kafka_bootstrap=settings.kafka_bootstrap,
+                       topic=settings.topic)
+    assert out["now"] == original[0] and out["was"] == [report.new_index]
+    assert alias_targets(es, cfg.alias) == original
+    assert out["replayed_events"] >= len(later)
+    assert_no_diffs(es, cfg.alias, expected_state(first + later))
+
+
+def test_two_reindexes_refuse_and_a_half_done_one_can_be_aborted(es: Elasticsearch, world: dict[str, Any]) -> None:
+    cfg = world["cfg"]
+    take_lock(es, cfg.alias, {"owner": "someone", "started_at": "2026-11-25T00:00:00Z",
+                              "new_index": f"{cfg.alias}-half", "offsets": {}})
+    es.indices.create(index=f"{cfg.alias}-half")
+    with pytest.raises(ReindexError, match="already running or half-finished"):
+        reindex(es, cfg, get_analyzer())
+    assert abort(es, cfg.alias) == f"{cfg.alias}-half"
+    assert not es.indices.exists(index=f"{cfg.alias}-half")
+    assert read_lock(es, cfg.alias) is None
+
+
+def test_cli_fails_with_one_line_reason_when_elasticsearch_is_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    from indexer.cli import app
+
+    monkeypatch.setenv("POCKET_ES_URL", "http://127.0.0.1:9")
+    for args in (["status"], ["reindex", "--yes"], ["rollback"]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "Traceback" not in result.output
+        assert "not reachable" in result.output, result.output
