@@ -121,7 +121,8 @@ def demo_products(n: int = 5000, *, seed: int = 7) -> list[dict[str, Any]]:
             "shop_id": shop_id,
             "product": {
                 "title": title[:300],
-                "description": f"{brand}{word}，{'，'.join(f'{k}{v}' for k, v in attrs.items())}。{shop_name}正品保障。",
+                "description": f"{brand}{word}，{'，'.join(f'{k}{v}' for k, v in attrs.items())}。"
+                               f"{shop_name}正品保障。",
                 "brand": brand,
                 "category": [top, sub, word],
                 "attributes": attrs,

