@@ -17,9 +17,9 @@ Guarantees:
   nothing new.
 * SIGTERM (:meth:`Indexer.stop`) lets the batch in flight finish or abandons it (when
   ES is down), commits what was acknowledged, and leaves the group.
-* On a rebalance, the batch collected so far is flushed and committed before the
-  partitions are given up; if that cannot be done, it is dropped uncommitted and the
-  new owner reads it again.
+* On a rebalance, the records collected so far from the revoked partitions are put back
+  uncommitted (dropped, and the partition rewound), and whoever owns them next reads them
+  again (see :meth:`Indexer._on_revoked` for why they are not flushed from the listener).
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ class Indexer:
             while not self.stopping:
                 batch = self._collect()
                 if batch:
-                    self._process(batch, retry=True)
+                    self._process(batch)
                     self._pending = []
                 self.refresh_mode.update(self._update_lag())
         finally:
@@ -166,11 +166,11 @@ class Indexer:
                 break
         return self._pending
 
-    def _process(self, records: list[Any], *, retry: bool) -> None:
+    def _process(self, records: list[Any]) -> None:
         """Apply, dead-letter and commit one batch.
 
-        ``retry=False`` (inside a rebalance callback) makes one ES attempt and raises
-        :class:`BackendUnavailable` instead of waiting.
+        Blocks while ES is unavailable (partitions paused, retried with backoff); returns
+        without committing if :meth:`stop` is called meanwhile.
         """
         t0, c0 = time.perf_counter(), time.thread_time()
         self.metrics.consumed.inc(len(records))
@@ -193,7 +193,7 @@ class Indexer:
         self.metrics.stage_seconds.labels("validate").inc(c2 - c1)
 
         events = [d.event for d in decoded]
-        report = self._apply_with_retry(events) if retry else self.sink.apply(events)
+        report = self._apply_with_retry(events)
         if report is None:  # stopping while ES is down: abandon, nothing committed
             return
         by_event = {id(d.event): d.record for d in decoded}
@@ -316,14 +316,36 @@ class Indexer:
         log.error("giving up committing this batch; it will be replayed (a no-op)")
 
     def _on_revoked(self, revoked: set[TopicPartition]) -> None:
+        """Put back the uncommitted records in hand of the revoked partitions.
+
+        They are dropped from the batch and each partition is rewound to its first dropped
+        offset. The rewind matters: kafka-python 3 keeps the fetch position of a partition
+        that the new assignment gives back to this consumer, so without it those records
+        would be skipped for good. A partition that goes elsewhere is re-read by its new
+        owner from the last commit.
+
+        Flushing the records here instead is not possible: the listener runs on kafka-python's
+        IO thread, where a blocking ``commit()`` raises ("Cannot block on net.run() from the
+        IO thread itself") and a slow ES write would stall heartbeats. Nothing in ``_pending``
+        was applied or committed, so at worst a batch is read twice, which the merge rule
+        makes a no-op. A batch being retried (ES down) is kept: it is applied, and
+        ``_commit`` skips the partitions that were lost.
+        """
         if not self._pending or self._in_retry:
             return
-        log.info("rebalance: flushing the batch in hand before giving up partitions")
-        batch, self._pending = self._pending, []
-        try:
-            self._process(batch, retry=False)
-        except Exception as err:  # the new owner replays the batch instead
-            log.warning("could not flush on rebalance; the new owner replays", extra={"error": str(err)})
+        first: dict[TopicPartition, int] = {}
+        kept = []
+        for r in self._pending:
+            tp = TopicPartition(r.topic, r.partition)
+            if tp in revoked:
+                first[tp] = min(first.get(tp, r.offset), r.offset)
+            else:
+                kept.append(r)
+        for tp, offset in first.items():
+            self.consumer.seek(tp, offset)
+        log.info("rebalance: records in hand put back", extra={
+            "dropped": len(self._pending) - len(kept), "rewound": {str(tp): o for tp, o in first.items()}})
+        self._pending = kept
 
     # ------------------------------------------------------------------ lag
 

@@ -15,6 +15,7 @@ caught up may restore it while another is catching up: that costs speed, never c
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
@@ -53,10 +54,8 @@ class BulkRefreshMode:
         if self.active and self._put(self.interval):
             self.active = False
             log.info("bulk catch-up over: refresh restored", extra={"interval": self.interval})
-            try:
+            with contextlib.suppress(ApiError, TransportError):
                 self.es.indices.refresh(index=self.index)
-            except (ApiError, TransportError):
-                pass
 
     def reset(self) -> None:
         """At start-up: undo a ``-1`` left behind by an indexer that was killed in bulk mode."""

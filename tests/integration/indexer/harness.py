@@ -126,7 +126,7 @@ class EventGen:
             "status": r.choice(STATUSES),
             "image": f"https://img.example.cn/{src.product_id}/{r.randint(1, 9)}.jpg",
             "shop_name": src.shop_name,
-            "created_at": "2024-0%d-1%dT08:00:00Z" % (r.randint(1, 9), r.randint(0, 9)),
+            "created_at": f"2024-0{r.randint(1, 9)}-1{r.randint(0, 9)}T08:00:00Z",
             "updated_at": None,
         }
 
@@ -402,9 +402,9 @@ def indexer_thread(settings: IndexerSettings, **kwargs: Any) -> Iterator[Any]:
 
 def thread_settings(*, es_url: str, bootstrap: str, topics: dict[str, str], index: str, group: str,
                     **extra: Any) -> IndexerSettings:
+    values: dict[str, Any] = {"batch_linger_ms": 50, "session_timeout_ms": 6000, "retry_max_s": 2.0, **extra}
     return IndexerSettings(es_url=es_url, kafka_bootstrap=bootstrap, topic=topics["topic"],
-                           dlq_topic=topics["dlq_topic"], index=index, group_id=group, metrics_port=0,
-                           batch_linger_ms=50, session_timeout_ms=6000, retry_max_s=2.0, **extra)
+                           dlq_topic=topics["dlq_topic"], index=index, group_id=group, metrics_port=0, **values)
 
 
 # ----------------------------------------------------------------------------- the oracle
