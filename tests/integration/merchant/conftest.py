@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 
 from analyzers import get_analyzer
 from indexer.admin import create_index, ensure_topics
+from indexer.settings import IndexerSettings
 from search_api.keys import KeyStore
 from search_api.main import create_app
 from search_api.settings import ApiSettings, MerchantSettings
-from indexer.settings import IndexerSettings
 
 
 @dataclass
@@ -45,11 +45,6 @@ def _kafka(cfg: svc.Config) -> str:
     except Exception as err:
         pytest.skip(f"Kafka at {cfg.kafka_bootstrap} is not reachable ({err}); `make services`")
     return cfg.kafka_bootstrap
-
-
-def merchant_settings(base: ApiSettings, **limits: object) -> ApiSettings:
-    m = base.merchant.model_copy(update=limits)
-    return base.model_copy(update={"merchant": m})
 
 
 async def _issue_keys(settings: ApiSettings) -> Keys:

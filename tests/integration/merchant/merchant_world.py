@@ -20,6 +20,7 @@ from tenacity import retry, stop_after_delay, wait_fixed
 from indexer.consumer import Indexer
 from indexer.produce import produce_events
 from indexer.settings import IndexerSettings
+from search_api.settings import ApiSettings
 
 A, B = "shop-a", "shop-b"
 NOW = datetime.now(UTC).isoformat()
@@ -104,6 +105,11 @@ def build(settings: IndexerSettings) -> None:
         indexer.stop()
         thread.join(timeout=60)
     produce_events(settings.kafka_bootstrap, settings.topic, IN_FLIGHT)
+
+
+def merchant_settings(base: ApiSettings, **limits: object) -> ApiSettings:
+    """``base`` with some merchant settings changed (e.g. the failed-attempt limits)."""
+    return base.model_copy(update={"merchant": base.merchant.model_copy(update=limits)})
 
 
 def bearer(key: str | None) -> dict[str, str]:
