@@ -5,8 +5,7 @@ from __future__ import annotations
 import random
 
 import orjson
-from harness import (EventGen, assert_no_diffs, expected_state, indexer_thread, produce, read_topic,
-                     wait_caught_up)
+from harness import EventGen, assert_no_diffs, expected_state, indexer_thread, produce, read_topic, wait_caught_up
 
 from analyzers import get_analyzer
 from indexer.decode import decode_event

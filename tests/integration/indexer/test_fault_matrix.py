@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import random
 
-import pytest
-from harness import (EventGen, assert_no_diffs, expected_state, indexer_thread, produce, wait_caught_up)
+from harness import EventGen, assert_no_diffs, expected_state, indexer_thread, produce, wait_caught_up
 
 
 def test_replayed_twice_gives_no_differences(es, kafka_bootstrap, topics, index_alias, group, make_settings):

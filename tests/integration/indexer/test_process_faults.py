@@ -10,8 +10,19 @@ import time
 
 import pytest
 import services as svc
-from harness import (Background, EventGen, assert_no_diffs, committed_offsets, count_visible, end_offsets,
-                     expected_state, group_members, produce, read_topic, wait_caught_up)
+from harness import (
+    Background,
+    EventGen,
+    assert_no_diffs,
+    committed_offsets,
+    count_visible,
+    end_offsets,
+    expected_state,
+    group_members,
+    produce,
+    read_topic,
+    wait_caught_up,
+)
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 pytestmark = pytest.mark.slow
@@ -143,3 +154,27 @@ def _members(bootstrap: str, group: str, n: int) -> list[str]:
 
 def _assert_metric(proc, name: str, value: float) -> None:
     assert proc.metrics().get(name) == value
+
+
+def test_sigterm_commits_exactly_what_es_acknowledged_and_leaves_the_group(es, kafka_bootstrap, topics,
+                                                                           index_alias, group, spawn):
+    events = EventGen(seed=14, products=1500, prefix="st", desc_chars=60).events(6000)
+    landed = produce(kafka_bootstrap, topics["topic"], events)
+    proc = spawn()
+
+    def some_committed():
+        assert total(committed_offsets(kafka_bootstrap, group, topics["topic"])) > 1000
+    eventually(some_committed, timeout=60)
+    assert proc.terminate(timeout=30) == 0
+    assert "indexer stopped" in proc.log_text()
+    # It left the group at once, not after the session timeout.
+    assert group_members(kafka_bootstrap, group) == 0
+    committed = committed_offsets(kafka_bootstrap, group, topics["topic"])
+    assert total(committed) < len(events), "stopped too late to test anything"
+    # The index holds exactly the committed prefix of every partition: nothing applied and left
+    # uncommitted (the batch in flight was finished and committed), nothing committed unapplied.
+    prefix = [e for e, at in zip(events, landed, strict=True) if at.offset < committed.get(at.partition, 0)]
+    assert_no_diffs(es, index_alias, expected_state(prefix))
+    spawn()
+    wait_caught_up(kafka_bootstrap, topics["topic"], group, es=es, index=index_alias)
+    assert_no_diffs(es, index_alias, expected_state(events))
