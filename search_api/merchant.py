@@ -47,7 +47,7 @@ def _merchant_objects(request: Request) -> _Merchant:
     state = request.app.state
     if getattr(state, "merchant", None) is None:
         state.merchant = _Merchant(request)
-    return state.merchant  # type: ignore[no-any-return]
+    return state.merchant
 
 
 async def current_merchant(

@@ -368,7 +368,10 @@ class VisibilityService:
         total = own["responses"][0]["hits"]["total"]["value"]
         hits = own["responses"][1]["hits"]["hits"]
         if not hits:
-            return {"position": None, "total": total, "in_results": False}, None
+            out: dict[str, Any] = {"position": None, "total": total, "in_results": False}
+            if total == 0:  # /search then answers with a corrected or relaxed query (its "recovery")
+                out["note"] = "该查询没有完全匹配的结果，搜索页会改用纠错或放宽后的查询"
+            return out, None
         score = hits[0]["_score"]
         same, above = _float32_next(score)
         before = {"range": {"product_id": {"lt": product_id}}}
@@ -404,8 +407,8 @@ class VisibilityService:
         query = {"bool": {"filter": filters, "must_not": must_not}}
         resp = await self.es.search(index=self.search.index, query=query, from_=(page - 1) * size, size=size,
                                     sort=[{"product_id": "asc"}], track_total_hits=True,
-                                    source=["product_id", "title", "status", "stock", "in_stock", "visible",
-                                            "searchable", "version", "indexed_at", "meta"])
+                                    source_includes=["product_id", "title", "status", "stock", "in_stock",
+                                                     "visible", "searchable", "version", "indexed_at", "meta"])
         listings = []
         for h in resp["hits"]["hits"]:
             src = h["_source"]

@@ -104,6 +104,13 @@ def test_query_explains_tokens_matches_and_missing_terms(client: TestClient, mer
     assert ans["summary"].startswith("商品可被搜索到，在『加厚羽绒服』的全站结果中排第 ")
 
 
+def test_a_query_nothing_matches_says_search_falls_back(client: TestClient, merchant_world: Any) -> None:
+    ans = visibility(client, merchant_world.keys.a, "a-live", q="zqxjv")
+    rank = ans["query"]["rank"]["marketplace"]
+    assert rank["in_results"] is False and rank["total"] == 0 and "纠错或放宽" in rank["note"]
+    assert "但不在『zqxjv』的结果中" in ans["summary"]
+
+
 def search_position(client: TestClient, pid: str, **params: Any) -> tuple[int | None, int]:
     """The 1-based position of ``pid`` in real /search results (paging through all)."""
     pos, page = 0, 1
