@@ -114,7 +114,18 @@ def read_stream_state(settings: ApiSettings, product_id: str) -> StreamState:
     ``merchant.stream_scan_max`` records and ``merchant.stream_timeout_s``; past either the
     answer says ``truncated``. Kafka errors give ``available=False``, never an exception.
     """
-    key = product_id.encode()
+    return _read_stream(settings, key=product_id.encode())
+
+
+def read_shop_stream(settings: ApiSettings, shop_id: str) -> StreamState:
+    """Like :func:`read_stream_state`, over every partition, keeping the events that name ``shop_id``.
+
+    Hidden cost: every uncommitted event and every dead letter is parsed (bounded as above).
+    """
+    return _read_stream(settings, shop_id=shop_id)
+
+
+def _read_stream(settings: ApiSettings, *, key: bytes | None = None, shop_id: str | None = None) -> StreamState:
     m = settings.merchant
     state = StreamState()
     try:
@@ -127,12 +138,16 @@ def read_stream_state(settings: ApiSettings, product_id: str) -> StreamState:
     try:
         ranges: dict[TopicPartition, tuple[int, int]] = {}
         parts = consumer.partitions_for_topic(settings.topic)
-        if parts:
-            tp = TopicPartition(settings.topic, sorted(parts)[partition_for(key, len(parts))])
+        chosen = sorted(parts or [])
+        if chosen and key is not None:
+            chosen = [chosen[partition_for(key, len(chosen))]]
+        for p in chosen:
+            tp = TopicPartition(settings.topic, p)
             committed = consumer.committed(tp)
             start = committed if committed is not None else consumer.beginning_offsets([tp])[tp]
             end = consumer.end_offsets([tp])[tp]
-            state.partition, state.committed_offset, state.end_offset = tp.partition, committed, end
+            if key is not None:
+                state.partition, state.committed_offset, state.end_offset = tp.partition, committed, end
             ranges[tp] = (start, end)
         dlq_parts = consumer.partitions_for_topic(settings.dlq_topic) or set()
         dtps = [TopicPartition(settings.dlq_topic, p) for p in sorted(dlq_parts)]
@@ -141,7 +156,7 @@ def read_stream_state(settings: ApiSettings, product_id: str) -> StreamState:
             ranges.update({t: (begins[t], ends[t]) for t in dtps})
         ranges = {t: r for t, r in ranges.items() if r[0] < r[1]}
         if ranges:
-            _scan(consumer, ranges, key, settings, state)
+            _scan(consumer, ranges, settings, state, key=key, shop_id=shop_id)
     except KafkaError as err:
         state.available, state.error = False, type(err).__name__
     finally:
@@ -149,8 +164,8 @@ def read_stream_state(settings: ApiSettings, product_id: str) -> StreamState:
     return state
 
 
-def _scan(consumer: KafkaConsumer, ranges: dict[TopicPartition, tuple[int, int]], key: bytes,
-          settings: ApiSettings, state: StreamState) -> None:
+def _scan(consumer: KafkaConsumer, ranges: dict[TopicPartition, tuple[int, int]], settings: ApiSettings,
+          state: StreamState, *, key: bytes | None, shop_id: str | None) -> None:
     consumer.assign(list(ranges))
     for tp, (start, _) in ranges.items():
         consumer.seek(tp, start)
@@ -167,7 +182,8 @@ def _scan(consumer: KafkaConsumer, ranges: dict[TopicPartition, tuple[int, int]]
                 if tp not in left or rec.offset >= left[tp][1]:
                     continue
                 read += 1
-                if rec.key == key:
+                if (key is not None and rec.key == key) or \
+                        (shop_id is not None and _event_fields(rec.value)["shop_id"] == shop_id):
                     _keep(tp, rec, settings, state)
         for tp in list(left):
             if consumer.position(tp) >= left[tp][1]:
@@ -177,12 +193,14 @@ def _scan(consumer: KafkaConsumer, ranges: dict[TopicPartition, tuple[int, int]]
 
 def _keep(tp: TopicPartition, rec: Any, settings: ApiSettings, state: StreamState) -> None:
     fields = _event_fields(rec.value)
+    fields["product_id"] = rec.key.decode(errors="replace") if rec.key else None
     if tp.topic == settings.topic:
         state.pending.append({**fields, "partition": tp.partition, "offset": rec.offset})
         return
     h = parse_headers(rec.headers)
     state.dead_letters.append({
         "reason": h.get("reason"), "detail": h.get("detail"), "failed_at": h.get("failed_at"),
+        "product_id": fields["product_id"],
         "event_id": h.get("event_id") or fields["event_id"], "version": fields["version"],
         "type": fields["type"], "shop_id": fields["shop_id"], "source_partition": h.get("partition"),
         "source_offset": h.get("offset"), "dlq_offset": rec.offset})
@@ -292,6 +310,7 @@ class VisibilityService:
         letters = [{**dl, "current": _letter_is_current(dl, doc)} for dl in stream.dead_letters]
         for e in pending + letters:
             e.pop("shop_id", None)  # attribution only; never echoed
+            e.pop("product_id", None)
         seen = max([version] + [e["version"] for e in pending if e["version"] is not None])
         return {
             "in_index": doc is not None, "version": version or None,
@@ -405,7 +424,11 @@ class VisibilityService:
         else:
             must_not.append({"term": {"searchable": True}})
         query = {"bool": {"filter": filters, "must_not": must_not}}
-        resp = await self.es.search(index=self.search.index, query=query, from_=(page - 1) * size, size=size,
+        # Never-indexed products (only in flight or only dead-lettered) are hidden too; they
+        # come from the stream and are listed after the indexed ones.
+        extras = await self._stream_only_listings(shop_id) if status == "hidden" else []
+        start = (page - 1) * size
+        resp = await self.es.search(index=self.search.index, query=query, from_=start, size=size,
                                     sort=[{"product_id": "asc"}], track_total_hits=True,
                                     source_includes=["product_id", "title", "status", "stock", "in_stock",
                                                      "visible", "searchable", "version", "indexed_at", "meta"])
@@ -415,8 +438,34 @@ class VisibilityService:
             listings.append({"product_id": h["_id"], "title": src.get("title"), "version": src.get("version"),
                              "indexed_at": src.get("indexed_at"),
                              "reasons": eligibility_reasons(src, self.settings.ranking.out_of_stock)})
-        return {"status": status, "page": page, "size": size, "total": resp["hits"]["total"]["value"],
+        es_total = resp["hits"]["total"]["value"]
+        skip = max(0, start - es_total)
+        listings += extras[skip:skip + size - len(listings)]
+        return {"status": status, "page": page, "size": size, "total": es_total + len(extras),
                 "listings": listings}
+
+    async def _stream_only_listings(self, shop_id: str) -> list[dict[str, Any]]:
+        stream = await asyncio.to_thread(read_shop_stream, self.settings, shop_id)
+        ids = sorted({e["product_id"] for e in stream.pending + stream.dead_letters if e.get("product_id")})
+        if not ids:
+            return []
+        found = await self.es.mget(index=self.search.index, ids=ids, source=False)
+        indexed = {d["_id"] for d in found["docs"] if d.get("found")}
+        out = []
+        for pid in ids:
+            if pid in indexed:  # the index answers for it (and says whose it is)
+                continue
+            pending = [e for e in stream.pending if e.get("product_id") == pid]
+            letters = [e for e in stream.dead_letters if e.get("product_id") == pid]
+            reasons = [reason("not_indexed")]
+            if pending:
+                reasons.append(reason("pending", versions=[e["version"] for e in pending]))
+            if letters:
+                reasons.append(reason("dead_lettered", dlq_reason=letters[-1]["reason"],
+                                      failed_at=letters[-1]["failed_at"], event_id=letters[-1]["event_id"]))
+            out.append({"product_id": pid, "title": None, "version": None, "indexed_at": None,
+                        "reasons": reasons})
+        return out
 
 
 def _missing_words(qa: Any, doc: dict[str, Any]) -> list[str]:

@@ -69,8 +69,6 @@ IN_FLIGHT: list[dict[str, Any]] = [
     upsert("a-new-pending", A, "羽绒服 预售"),
     upsert("b-secret", B, "羽绒服 未发布 机密"),
 ]
-SHOP_A_HIDDEN = {"a-off", "a-ban", "a-del"}
-NOT_FOR_A = {"b-live", "b-off", "b-secret", "b-twin"}
 
 
 def _end_offsets(bootstrap: str, group: str, topic: str) -> tuple[dict[int, int], dict[int, int | None]]:
