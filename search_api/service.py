@@ -100,7 +100,7 @@ class SearchService:
 
         resp = await self._run(p, qa, intent, cheap_max, relax=False)
         if resp["hits"]["total"]["value"] == 0 and not qa.is_empty and not p.search_after:
-            resp, recovery = await self._recover(p, qa, intent, cheap_max)
+            resp, recovery = await self._recover(p, qa, intent, cheap_max, resp)
             if recovery:
                 applied["recovery"] = recovery
         out = self._format(resp, p, qa)
@@ -195,40 +195,52 @@ class SearchService:
     # ------------------------------------------------------------------ zero results
 
     async def _recover(self, p: SearchParams, qa: QueryAnalysis, intent: PriceIntent | None,
-                       cheap_max: float | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """Zero hits: try, in order, a correction, relaxing AND to OR, dropping the weakest term."""
+                       cheap_max: float | None, zero: dict[str, Any]
+                       ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """Zero hits: try, in order, a correction, relaxing AND to OR, dropping the weakest term.
+
+        One ``msearch`` first asks, cheaply (no aggregations, stop at the first hit), whether
+        each rewrite finds anything, and how common each query word is; only a rewrite known to
+        find something is run in full. A query nothing is near costs one extra round trip, not
+        three full searches with facets.
+        """
         original = qa.text
+        candidates: list[tuple[str, QueryAnalysis, bool, str]] = []  # step, analysis, relax, text
         correct = getattr(self.analyzer, "correct", None)
         if correct is not None:
             fixed = correct(qa.text)
             if fixed and fixed != qa.text:
-                qa2 = self.analyzer.analyze_query(fixed)
-                resp = await self._run(p, qa2, intent, cheap_max, relax=False)
-                if resp["hits"]["total"]["value"]:
-                    return resp, _recovery("corrected", original, fixed)
-        resp = await self._run(p, qa, intent, cheap_max, relax=True)
-        if resp["hits"]["total"]["value"]:
-            return resp, _recovery("relaxed", original, original)
-        if len(qa.words) >= 2:
-            weakest = await self._weakest_word(qa)
-            rest = " ".join(w for w in qa.words if w != weakest)
-            qa3 = self.analyzer.analyze_query(rest)
-            resp3 = await self._run(p, qa3, intent, cheap_max, relax=True)
-            if resp3["hits"]["total"]["value"]:
-                return resp3, {**_recovery("dropped_term", original, rest), "dropped": weakest}
-        return resp, None
-
-    async def _weakest_word(self, qa: QueryAnalysis) -> str:
-        """The word carrying least evidence here: matching nothing on shelf, else the most common."""
+                candidates.append(("corrected", self.analyzer.analyze_query(fixed), False, fixed))
+        candidates.append(("relaxed", qa, True, original))
+        words = list(dict.fromkeys(qa.words)) if len(set(qa.words)) >= 2 else []
         searches: list[dict[str, Any]] = []
-        for w in qa.words:
+        for _, cqa, relax, _ in candidates:
+            body = self._body(p, cqa, intent, cheap_max, relax=relax)
+            query = body["query"]
+            if "post_filter" in body:
+                query = {"bool": {"must": [query], "filter": [body["post_filter"]]}}
+            searches += [{"index": self.index},
+                         {"size": 0, "query": query, "terminate_after": 1, "track_total_hits": 1}]
+        for w in words:
             searches += [{"index": self.index},
                          {"size": 0, "track_total_hits": True,
                           "query": {"bool": {"filter": [SEARCHABLE, {"term": {"title_words": w}}]}}}]
-        resp = await self.es.msearch(searches=searches)
-        dfs = [r["hits"]["total"]["value"] if "hits" in r else 0 for r in resp["responses"]]
-        weights = [0.0 if df == 0 else 1.0 / df for df in dfs]  # IDF-like: rarer weighs more
-        return qa.words[min(range(len(qa.words)), key=lambda i: weights[i])]
+        found = [_total(r) for r in (await self.es.msearch(searches=searches))["responses"]]
+        for (step, cqa, relax, used), n in zip(candidates, found, strict=False):
+            if n:
+                resp = await self._run(p, cqa, intent, cheap_max, relax=relax)
+                if _total(resp):
+                    return resp, _recovery(step, original, used)
+        if words:
+            dfs = found[len(candidates):]
+            # IDF-like: a word matching nothing on shelf weighs least, then the most common one.
+            weights = [0.0 if df == 0 else 1.0 / df for df in dfs]
+            weakest = words[min(range(len(words)), key=lambda i: weights[i])]
+            rest = " ".join(w for w in qa.words if w != weakest)
+            resp = await self._run(p, self.analyzer.analyze_query(rest), intent, cheap_max, relax=True)
+            if _total(resp):
+                return resp, {**_recovery("dropped_term", original, rest), "dropped": weakest}
+        return zero, None
 
     # ------------------------------------------------------------------ answer
 
@@ -328,6 +340,12 @@ class SearchService:
             return None
         src = resp["_source"]
         return {"id": resp["_id"], **{k: v for k, v in src.items() if k not in _BOOKKEEPING}}
+
+
+def _total(resp: Any) -> int:
+    """Hits of a search or msearch item (0 for an item that failed)."""
+    hits = resp.get("hits") if hasattr(resp, "get") else None
+    return int(hits["total"]["value"]) if hits else 0
 
 
 def _recovery(step: str, original: str, used: str) -> dict[str, Any]:
