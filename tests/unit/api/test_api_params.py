@@ -1,0 +1,92 @@
+"""Pure pieces of the search API: price intent, search_after tokens, attribute parameters,
+price buckets. Milliseconds, no services."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.datastructures import QueryParams
+
+from schemas.errors import InvalidParameter
+from search_api.facets import _price_buckets
+from search_api.intent import parse_price_intent
+from search_api.params import SearchParams, SortMode, decode_after, encode_after, parse_attr_params, printable
+
+
+@pytest.mark.parametrize(("q", "text", "lo", "hi", "cheap"), [
+    ("手机500元以下", "手机", None, 500, False),
+    ("连衣裙100-200元", "连衣裙", 100, 200, False),
+    ("耳机 200到100块", "耳机", 100, 200, False),
+    ("不超过80元的 T恤", "的 T恤", None, 80, False),
+    ("羽绒服1000元以上", "羽绒服", 1000, None, False),
+    ("便宜连衣裙", "连衣裙", None, None, True),
+    ("手机５００元以下", "手机", None, 500, False),  # full-width digits
+])
+def test_price_intent(q: str, text: str, lo: float | None, hi: float | None, cheap: bool) -> None:
+    rest, intent = parse_price_intent(q)
+    assert intent is not None and rest == text
+    assert (intent.price_min, intent.price_max, intent.cheap) == (lo, hi, cheap)
+
+
+@pytest.mark.parametrize("q", ["iphone 15", "小米14 Ultra", "3-4人 帐篷", "1.5L 电水壶"])
+def test_a_bare_number_is_no_price(q: str) -> None:
+    assert parse_price_intent(q) == (q, None)
+
+
+def test_search_after_round_trip_and_binding() -> None:
+    p = SearchParams(q="手机", sort=SortMode.PRICE_ASC)
+    token = encode_after([199.0, "p08"], p)
+    assert decode_after(token, p) == [199.0, "p08"]
+    with pytest.raises(InvalidParameter) as err:
+        decode_after(token, SearchParams(q="手机", sort=SortMode.PRICE_DESC))
+    assert err.value.param == "search_after"
+
+
+@pytest.mark.parametrize("values", [[], ["x", "p1"], [1.0], [True, "p1"], [1.0, 2], [None, "p1"],
+                                    [1.0, "p1", 3], [1.0, ""]])
+def test_forged_search_after_values_are_rejected(values: list[object]) -> None:
+    p = SearchParams()
+    with pytest.raises(InvalidParameter):
+        decode_after(encode_after(values, p), p)
+
+
+@pytest.mark.parametrize("token", ["", "!!!", "e30", "bnVsbA", "W10"])
+def test_garbage_tokens_are_rejected(token: str) -> None:
+    with pytest.raises(InvalidParameter):
+        decode_after(token, SearchParams())
+
+
+def test_attr_params() -> None:
+    qp = QueryParams([("attr.颜色", "黑色"), ("attr.颜色", " 白色 "), ("attr.尺码", "M"), ("q", "x")])
+    assert parse_attr_params(qp) == {"颜色": ["黑色", "白色"], "尺码": ["M"]}
+    for bad in ([("attr.", "x")], [("attr.a=b", "x")], [("attr.颜色", " ")], [("attr.颜色", "x" * 101)]):
+        with pytest.raises(InvalidParameter):
+            parse_attr_params(QueryParams(bad))
+
+
+def test_page_depth_and_price_order() -> None:
+    with pytest.raises(InvalidParameter) as err:
+        SearchParams(page=101, size=100).validate()
+    assert err.value.param == "page"
+    SearchParams(page=100, size=100).validate()
+    with pytest.raises(InvalidParameter) as err:
+        SearchParams(price_min=2, price_max=1).validate()
+    assert err.value.param == "price_min"
+
+
+def test_printable_drops_control_characters() -> None:
+    assert printable("连\x1f衣\x00裙\u200b") == "连衣裙"
+
+
+def _b(lo: float, hi: float | None, n: int) -> dict[str, object]:
+    return {"from": lo, "to": hi, "doc_count": n}
+
+
+def test_price_buckets_merge_into_about_five_with_exact_counts() -> None:
+    fine = [_b(0, 10, 0), _b(10, 20, 10), _b(20, 30, 10), _b(30, 50, 10), _b(50, 80, 10), _b(80, 100, 10),
+            _b(100, 150, 10), _b(150, 200, 10), _b(200, 300, 10), _b(300, 500, 10), _b(500, None, 10)]
+    out = _price_buckets(fine)
+    assert sum(b["count"] for b in out) == 100
+    assert 4 <= len(out) <= 6
+    assert out[0]["min"] == 10 and out[-1]["max"] is None and out[-1]["label"].endswith("+")
+    assert all(a["max"] == b["min"] for a, b in zip(out, out[1:], strict=False))
+    assert _price_buckets([_b(0, 10, 0)]) == []
