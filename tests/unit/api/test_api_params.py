@@ -3,6 +3,8 @@ price buckets. Milliseconds, no services."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from starlette.datastructures import QueryParams
 
@@ -88,5 +90,5 @@ def test_price_buckets_merge_into_about_five_with_exact_counts() -> None:
     assert sum(b["count"] for b in out) == 100
     assert 4 <= len(out) <= 6
     assert out[0]["min"] == 10 and out[-1]["max"] is None and out[-1]["label"].endswith("+")
-    assert all(a["max"] == b["min"] for a, b in zip(out, out[1:], strict=False))
+    assert all(a["max"] == b["min"] for a, b in pairwise(out))
     assert _price_buckets([_b(0, 10, 0)]) == []
