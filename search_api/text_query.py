@@ -11,6 +11,7 @@ How the score is made (issue 3: precision from words, recall from characters):
 * **words** (``title_words``): BM25 on dictionary words: the precise signal.
 * **bigrams** (``title_bigrams``): recovers words the segmenter cut differently.
 * **chars** (``title_chars``): the safety net for unknown words, low weight.
+* **units** (off by default, see ``WEIGHTS``): each concept unit as a phrase.
 * **phrases**: each space-separated part of the query as a ``match_phrase`` on the
   characters, exact and with a little slop, so a title that contains the query as written
   ranks above one with the same characters scattered.
@@ -40,10 +41,14 @@ WEIGHTS = {
     "pinyin": 2.0,
     "context": 0.5,  # category, attributes, description
     "rewrite": 0.5,  # a synonym rewrite must score twice the literal reading to win (dis_max)
-    "coverage": 0.0,  # per distinct query unit (bigram, model token) present in the title
-    "units": 3.0,  # per concept unit (word or OOV name) as a phrase of characters
+    "coverage": 0.0,  # per distinct query unit present in the title; measured no gain, off
+    # Per concept unit (word or unknown-character run) as a phrase of characters. Off: on the
+    # judged set it measured -0.005..-0.01 nDCG@10 (weights 1.5-6); kept as a knob for
+    # catalogs with many brands the dictionary lacks.
+    "units": 0.0,
 }
 _PINYIN_FIELDS = ("title_pinyin", "title_initials", "brand_pinyin")
+_CONTEXT_FIELDS = ("category_words", "attr_words", "desc_words")
 #: How many query characters a title must contain. Low on purpose: shoppers' and sellers'
 #: wordings differ a lot (measured: a 75% gate loses 0.05 nDCG@10 on the judged set), and
 #: the score, not the gate, sorts the good matches first.
@@ -58,7 +63,8 @@ def _form_query(form: QueryForm, qa: QueryAnalysis, *, relax: bool, boost: float
     should: list[dict[str, Any]] = []
     if words:
         should.append({"match": {"title_words": {"query": words, "boost": w["words"]}}})
-        should.append({"match": {"category_words": {"query": words, "boost": w["context"]}}})
+        should.append({"multi_match": {"query": words, "fields": list(_CONTEXT_FIELDS),
+                                       "boost": w["context"]}})
     if form.bigrams:
         should.append({"match": {"title_bigrams": {"query": " ".join(form.bigrams), "boost": w["bigrams"]}}})
     if chars:

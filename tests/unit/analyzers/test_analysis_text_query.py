@@ -1,0 +1,56 @@
+"""The text query built from user text stays inside the allowed query types."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from search_api.text_query import build_text_query
+
+pytestmark = pytest.mark.unit
+
+ALLOWED = {"match", "multi_match", "match_phrase", "term", "terms", "bool", "dis_max", "constant_score",
+           "match_none"}
+
+
+def _query_types(node, out: set[str]) -> set[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in {"must", "should", "filter", "must_not", "queries"}:
+                for q in value if isinstance(value, list) else [value]:
+                    out.update(q.keys())
+                    for inner in q.values():
+                        _query_types(inner, out)
+            elif isinstance(value, dict | list):
+                _query_types(value, out)
+    elif isinstance(node, list):
+        for item in node:
+            _query_types(item, out)
+    return out
+
+
+@pytest.mark.parametrize("text", ["兰蔻 菁纯面霜", "华为mate60", "lyq", "番茄酱 500g", "AND OR *:* \\", "x" * 300])
+@pytest.mark.parametrize("relax", [False, True])
+def test_only_allowed_query_types(analyzer, text: str, relax: bool) -> None:
+    q = build_text_query(analyzer.analyze_query(text), relax=relax)
+    types = _query_types({"must": [q]}, set())
+    assert types <= ALLOWED, types
+    assert "query_string" not in json.dumps(q) and "script" not in json.dumps(q)
+
+
+def test_relax_is_more_permissive(analyzer) -> None:
+    qa = analyzer.analyze_query("连衣群")  # a homophone typo of 连衣裙
+    strict, relaxed = build_text_query(qa), build_text_query(qa, relax=True)
+    assert strict != relaxed
+    assert "title_pinyin" in json.dumps(relaxed, ensure_ascii=False)
+
+
+def test_empty_query_matches_nothing(analyzer) -> None:
+    assert build_text_query(analyzer.analyze_query("😀")) == {"match_none": {}}
+
+
+def test_synonym_rewrites_are_combined_with_dis_max(analyzer) -> None:
+    q = build_text_query(analyzer.analyze_query("番茄"))
+    assert "dis_max" in q
+    assert "西红柿" in json.dumps(q, ensure_ascii=False)
