@@ -50,6 +50,10 @@ class RateLimited(PocketSearchError):
     code = "rate_limited"
     retriable = True
 
+    def __init__(self, detail: str, *, retry_after: int = 60) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
 
 class BackendUnavailable(PocketSearchError):
     """Elasticsearch or Kafka cannot be reached now; try again later."""

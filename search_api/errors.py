@@ -8,7 +8,7 @@ from elasticsearch import ApiError, ConnectionError, ConnectionTimeout, Transpor
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 
-from schemas.errors import BackendUnavailable, InvalidParameter, PocketSearchError
+from schemas.errors import BackendUnavailable, InvalidParameter, PocketSearchError, RateLimited, Unauthorized
 from search_api.responses import OrjsonResponse
 
 log = logging.getLogger("pocket.api")
@@ -18,7 +18,13 @@ def _render(err: PocketSearchError) -> OrjsonResponse:
     body = {"error": err.code, "detail": err.detail}
     if err.param:
         body["param"] = err.param
-    headers = {"Retry-After": "2"} if isinstance(err, BackendUnavailable) else None
+    headers: dict[str, str] | None = None
+    if isinstance(err, BackendUnavailable):
+        headers = {"Retry-After": "2"}
+    elif isinstance(err, RateLimited):
+        headers = {"Retry-After": str(err.retry_after)}
+    elif isinstance(err, Unauthorized):
+        headers = {"WWW-Authenticate": 'Bearer realm="pocket-search merchant"'}
     return OrjsonResponse(body, status_code=err.status, headers=headers)
 
 

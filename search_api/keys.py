@@ -114,9 +114,11 @@ class FailureLimiter:
 
     def check(self, *, key_id: str | None, address: str | None) -> None:
         if address is not None and self._count(f"addr:{address}") >= self.per_address:
-            raise RateLimited("too many failed attempts from this address; retry later")
+            raise RateLimited("too many failed attempts from this address; retry later",
+                              retry_after=max(1, int(self.window_s)))
         if key_id is not None and self._count(f"key:{key_id}") >= self.per_key:
-            raise RateLimited("too many failed attempts for this key id; retry later")
+            raise RateLimited("too many failed attempts for this key id; retry later",
+                              retry_after=max(1, int(self.window_s)))
 
     def record(self, *, key_id: str | None, address: str | None) -> None:
         t = self._clock()
