@@ -19,6 +19,7 @@ from pathlib import Path
 
 from analyzers import fields, pinyin
 from analyzers import highlight as _highlight
+from analyzers.correct import Corrector
 from analyzers.dictionary import DATA_DIR, CommerceDictionary, load_dictionary
 from analyzers.fields import INDEX_TEXT_FIELDS, Tokenizer
 from analyzers.normalize import normalize
@@ -76,6 +77,7 @@ class Analyzer:
         self.synonyms = SynonymTable.from_files(files)
         self.version = analysis_version(self.dictionary)
         self.engine = engine
+        self._corrector: Corrector | None = None
 
     # -- text primitives -----------------------------------------------------------------
     def normalize(self, text: str) -> str:
@@ -142,6 +144,17 @@ class Analyzer:
     def analyze_query(self, text: str) -> QueryAnalysis:
         """Analyse a shopper's query; never raises on any text."""
         return analyze_query(self._tok, self.synonyms, text)
+
+    def correct(self, text: str) -> str:
+        """Spelling correction for a query that found nothing: homophones and pinyin.
+
+        ``连依裙`` -> ``连衣裙``, ``lianyiqun`` -> ``连衣裙``. Returns the normalised text,
+        unchanged when there is nothing to correct. Never raises. The first call builds the
+        pinyin index of the dictionary (~0.3 s).
+        """
+        if self._corrector is None:
+            self._corrector = Corrector(self.dictionary, self._tok.segmenter)
+        return self._corrector.correct(text)
 
     def highlight(self, title: str, qa: QueryAnalysis, *, pre: str = "<em>", post: str = "</em>") -> str:
         """Wrap the parts of the *original* title that match the query in pre/post tags."""

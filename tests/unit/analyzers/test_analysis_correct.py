@@ -1,0 +1,23 @@
+"""Homophone and pinyin correction (used by /search when a query finds nothing)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(("typo", "fixed"), [
+    ("连依裙", "连衣裙"),
+    ("连依裙女夏", "连衣裙女夏"),
+    ("lianyiqun", "连衣裙"),
+    ("三只松树坚果", "三只松鼠坚果"),
+    ("兰扣面霜", "兰蔻面霜"),
+])
+def test_corrects_homophones_and_pinyin(analyzer, typo: str, fixed: str) -> None:
+    assert analyzer.correct(typo) == fixed
+
+
+@pytest.mark.parametrize("text", ["华为手机", "连衣裙", "苹果手机壳", "iphone 15", "sk2 小灯泡", "", "😀", "x" * 300])
+def test_leaves_correct_text_alone(analyzer, text: str) -> None:
+    assert analyzer.correct(text) == analyzer.normalize(text)
