@@ -200,7 +200,8 @@ class Indexer:
         for rej in report.rejected:
             rec = by_event[id(rej.event)]
             letters.append(self._letter(rec, rej.reason, rej.detail, event_id=rej.event.event_id))
-            log.error("event rejected by ES", extra=_ctx(rec, rej.event, rej.detail))
+            log.error("event dead-lettered after the merge", extra={**_ctx(rec, rej.event, rej.detail),
+                                                                   "reason": rej.reason})
         if letters:
             self._send_letters(letters)
         self._commit(records)
@@ -223,7 +224,7 @@ class Indexer:
                             "stale": len(report.stale), "dead_letters": len(letters)})
 
     def _letter(self, rec: Any, reason: str, detail: str, event_id: str | None = None) -> DeadLetter:
-        if reason != "es_rejected":
+        if reason not in ("es_rejected", "unindexable"):  # those are logged with their event by _process
             log.warning("dead-lettering event", extra={**_rec_ctx(rec), "reason": reason, "detail": detail})
         return DeadLetter(value=rec.value, key=rec.key, reason=reason, detail=detail, topic=rec.topic,
                           partition=rec.partition, offset=rec.offset, event_id=event_id)

@@ -12,7 +12,7 @@ from schemas.errors import InvalidEvent
 from schemas.events import EVENT_ADAPTER, MAX_EVENT_BYTES
 
 #: Dead-letter reason codes (the ``reason`` header of a dead letter).
-REASONS = ("oversized", "invalid_json", "unknown_type", "schema_violation", "es_rejected")
+REASONS = ("oversized", "invalid_json", "unknown_type", "schema_violation", "es_rejected", "unindexable")
 
 
 def decode_event(value: bytes | None, *, max_bytes: int = MAX_EVENT_BYTES) -> Event:

@@ -7,10 +7,14 @@ documents that exist, ``create`` for new ones). A write that loses a race (409) 
 read, merged and written again. This read-merge-write replaces painless scripts,
 which the stock integ-test ES does not have.
 
-Every bulk item's status is checked: a 400-class rejection (mapping, parse) dead-letters
-the events that produced the document; 429/5xx and connection failures raise the
-retriable :class:`BackendUnavailable`, and the caller retries the whole batch, which is
-safe because applying events twice changes nothing.
+Every bulk item's status is checked: a 400 (mapping, parse) dead-letters the events that
+produced the document (``es_rejected``), after isolating them so that valid events merged
+into the same document are still indexed; a document the analyzer or the encoder fails on
+is dead-lettered the same way (``unindexable``). Any other failed status (429, 5xx, 403
+write blocks, 404 missing index) and connection failures raise the retriable
+:class:`BackendUnavailable`, and the caller retries the whole batch, which is safe because
+applying events twice changes nothing. Analysis of the next chunk overlaps the bulk
+request in flight (``threads`` > 1, via ``parallel_bulk``).
 """
 
 from __future__ import annotations
@@ -156,8 +160,19 @@ class EsSink:
                     report.stale.extend(evs)
                     gen_cpu[0] += time.thread_time() - c
                     continue
-                doc = build_source(res.source, timed, text_changed=res.text_changed)
-                action: dict[str, Any] = {"_index": self.index, "_id": pid, "_source": _encode(doc)}
+                try:
+                    doc = build_source(res.source, timed, text_changed=res.text_changed)
+                    body = _encode(doc)
+                except Exception as err:  # a text the analyzer chokes on must not kill the consumer
+                    gen_cpu[0] += time.thread_time() - c
+                    if split is not None and len(evs) > 1:
+                        split[pid] = evs
+                    else:
+                        detail = f"{type(err).__name__}: {err}"[:1000]
+                        report.rejected.extend(Rejection(e, "unindexable", detail) for e in res.applied)
+                        report.stale.extend(res.stale)
+                    continue
+                action: dict[str, Any] = {"_index": self.index, "_id": pid, "_source": body}
                 if cur:
                     action.update(_op_type="index", if_seq_no=cur["_seq_no"],
                                   if_primary_term=cur["_primary_term"])
@@ -181,8 +196,10 @@ class EsSink:
                     report.stale.extend(stale)
                 elif status == 409:
                     retry[pid] = pending[pid]
-                elif status == 429 or status >= 500:
-                    unavailable.append(f"{pid}: {status}")
+                elif status != 400:
+                    # 429, 5xx, and the statuses of a broken setup rather than a broken event: 403
+                    # (write block, e.g. disk flood stage), 404 (index gone): retry, never dead-letter.
+                    unavailable.append(f"{pid}: {status} {op.get('error', {}).get('type', '')}")
                 elif split is not None and len(pending[pid]) > 1:
                     split[pid] = pending[pid]
                 else:

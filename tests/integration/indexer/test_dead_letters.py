@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import orjson
+import pytest
 from harness import EventGen, assert_no_diffs, expected_state, indexer_thread, produce, read_topic, wait_caught_up
 
 from analyzers import get_analyzer
@@ -87,3 +88,44 @@ def test_sink_dead_letters_an_es_mapping_rejection(es, index_alias):
     assert "mapper_parsing_exception" in report.rejected[0].detail or "long" in report.rejected[0].detail
     assert {e.event_id for e in report.indexed} == {later_patch["event_id"], fine["event_id"]}
     assert_no_diffs(es, index_alias, expected_state([later_patch, fine]))
+
+
+class ChokingAnalyzer:
+    """The real analyzer, except that it raises on one title (a bug that a text triggers)."""
+
+    def __init__(self, inner, poison_title: str) -> None:
+        self.inner, self.poison_title, self.version = inner, poison_title, inner.version
+
+    def document_fields(self, **kw):
+        if kw["title"] == self.poison_title:
+            raise RecursionError("maximum recursion depth exceeded")
+        return self.inner.document_fields(**kw)
+
+    def suggest_inputs(self, **kw):
+        return self.inner.suggest_inputs(**kw)
+
+
+def test_sink_dead_letters_a_document_the_analyzer_fails_on(es, index_alias):
+    gen = EventGen(seed=15, products=2, prefix="an")
+    bad = gen.event_for(gen._src[0], "upsert")
+    fine = gen.event_for(gen._src[1], "upsert")
+    analyzer = ChokingAnalyzer(get_analyzer(), bad["product"]["title"])
+    report = EsSink(es, index=index_alias, analyzer=analyzer).apply(
+        [decode_event(orjson.dumps(e)) for e in (bad, fine)])
+    assert [(r.event.event_id, r.reason) for r in report.rejected] == [(bad["event_id"], "unindexable")]
+    assert "RecursionError" in report.rejected[0].detail
+    assert_no_diffs(es, index_alias, expected_state([fine]))
+
+
+def test_sink_retries_instead_of_dead_lettering_a_write_block(es, index_alias):
+    """403 cluster_block_exception (a read-only index, e.g. disk flood stage) is not the event's fault."""
+    from schemas.errors import BackendUnavailable
+
+    ev = decode_event(orjson.dumps(EventGen(seed=16, products=1, prefix="wb").events(1)[0]))
+    es.indices.put_settings(index=index_alias, settings={"index.blocks.write": True})
+    try:
+        with pytest.raises(BackendUnavailable):
+            EsSink(es, index=index_alias, analyzer=get_analyzer()).apply([ev])
+    finally:
+        es.indices.put_settings(index=index_alias, settings={"index.blocks.write": False})
+    assert EsSink(es, index=index_alias, analyzer=get_analyzer()).apply([ev]).indexed == [ev]
