@@ -8,6 +8,7 @@ indices, 392 judged queries through the /search code path and through the baseli
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,14 +20,19 @@ DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 BAR_NDCG = 0.78
 
 
-@pytest.fixture(scope="module")
-def result(request: pytest.FixtureRequest) -> dict:
-    judgments = DATA / "relevance" / "product1m_label_queries.jsonl"
-    catalogs = [DATA / "catalog" / n for n in ("product1m.jsonl", "ecommerce_ner.jsonl", "openbg.jsonl")]
-    if not judgments.exists() or not all(c.exists() for c in catalogs):
-        pytest.fail(f"shared data missing under {DATA}", pytrace=False)
-    es = request.getfixturevalue("es")
-    return evaluate(es, judgments_path=judgments, catalog_paths=catalogs, index_prefix="eval-it-")
+_RESULTS: dict[str, dict] = {}  # one evaluation (~2 min) shared by the tests of this module
+
+
+@pytest.fixture
+def result(es: Any) -> dict:
+    if "run" not in _RESULTS:
+        judgments = DATA / "relevance" / "product1m_label_queries.jsonl"
+        catalogs = [DATA / "catalog" / n for n in ("product1m.jsonl", "ecommerce_ner.jsonl", "openbg.jsonl")]
+        if not judgments.exists() or not all(c.exists() for c in catalogs):
+            pytest.fail(f"shared data missing under {DATA}", pytrace=False)
+        _RESULTS["run"] = evaluate(es, judgments_path=judgments, catalog_paths=catalogs,
+                                   index_prefix="eval-it-")
+    return _RESULTS["run"]
 
 
 def test_ours_beats_baseline_measured_in_the_same_run(result: dict) -> None:
