@@ -130,7 +130,7 @@ def _analyze(tok: Tokenizer, synonyms: SynonymTable, text: str) -> QueryAnalysis
 
     pinyin_terms = [w for kind, run, _ in script_runs(norm) if kind == "alnum"
                     for w in [run.replace("-", "")] if w.isalpha() and len(w) >= 2]
-    query_pinyin = []
+    query_pinyin: list[str] = []
     for kind, run, _ in script_runs(norm):
         if kind == "cjk":
             query_pinyin.extend(p for p in (pinyin.full(w) for w in tok.segmenter.cut(run)) if p)
