@@ -29,6 +29,8 @@ class IndexerSettings(BaseSettings):
     retry_initial_s: float = Field(0.5, gt=0)
     retry_max_s: float = Field(15.0, gt=0)
     max_poll_interval_ms: int = Field(300_000, ge=10_000)
+    kafka_check_crcs: bool | None = Field(
+        None, description="verify record CRCs when consuming; None: only if the C crc32c module is installed")
     session_timeout_ms: int = Field(10_000, ge=6_000)
 
     metrics_port: int = Field(9464, ge=0, le=65535, description="0 disables /metrics")
