@@ -182,7 +182,7 @@ async def measure(api_url: str, urls: list[str], captured: list[list[tuple[str, 
                     await r.read()
                     assert r.status == 200, (path, r.status)
 
-        for name, fn in (("api", api), ("direct", direct)):  # warm both (caches, JIT of ES, sockets)
+        for fn in (api, direct):  # warm both (caches, JIT of ES, sockets)
             await run_load(fn, len(urls), 4, min(600, len(urls)))
         for concurrency in (1, 20):
             n = requests_per_level if concurrency > 1 else requests_per_level // 2
