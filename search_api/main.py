@@ -46,7 +46,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(merchant.router)
 
     def service(request: Request) -> SearchService:
-        return request.app.state.service  # type: ignore[no-any-return]
+        return request.app.state.service  # type: ignore[no-any-return, unused-ignore]
 
     @app.get("/search", response_model=SearchResponse, responses=_ERRORS)
     async def search(

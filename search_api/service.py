@@ -310,7 +310,7 @@ class SearchService:
         if not prefix:
             return {"query": q, "products": [], "categories": [], "took_ms": 0.0}
         scope = f"shop:{shop_id}" if shop_id else "all"
-        resp = await self.es.search(index=self.index, size=0, source=["title", "category_path", "searchable"],
+        resp = await self.es.search(index=self.index, size=0, source_includes=["title", "category_path", "searchable"],
                                     suggest={"s": {"prefix": prefix, "completion": {
                                         "field": "suggest", "size": size * 2, "skip_duplicates": True,
                                         "contexts": {"scope": [scope]}}}})
