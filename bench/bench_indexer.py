@@ -327,6 +327,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{m.get('pocket_indexer_batch_seconds_sum', 0):.1f} s, waiting on ES "
               f"{m.get('pocket_indexer_es_wall_seconds_total', 0):.1f} s, write conflicts "
               f"{m.get('pocket_indexer_write_conflicts_total', 0):.0f}")
+        need = 0.8 * ceiling["eps"] * (sum(stages.values()) + es_cpu) / n
+        print(f"CPU budget             0.8 x ceiling needs {need:.2f} cores of indexer + ES CPU at these "
+              f"per-event costs; this box has {os.cpu_count()}")
         print(f"indexer peak RSS       {rss:8.0f} MB  (bar <= 300: {'PASS' if rss <= 300 else 'FAIL'})")
         p50, p99 = statistics.median(lat), pct(lat, 99)
         print(f"freshness ({len(lat)} probes, {args.load_rate}/s background patches, 1 s refresh): "

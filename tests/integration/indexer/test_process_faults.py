@@ -44,7 +44,7 @@ def total(offsets: dict[int, int]) -> int:
 def test_sigkill_five_times_during_20k_events_loses_nothing(es, kafka_bootstrap, topics, index_alias, group,
                                                             spawn):
     events = EventGen(seed=4, products=3000, prefix="kl", desc_chars=40).events(20_000)
-    feed = Background(kafka_bootstrap, topics["topic"], events, chunk=1000, interval=0.4)
+    feed = Background(kafka_bootstrap, topics["topic"], events, chunk=800, interval=0.8)
     feed.start()
     rng = random.Random(4)
     proc = spawn()
@@ -55,6 +55,8 @@ def test_sigkill_five_times_during_20k_events_loses_nothing(es, kafka_bootstrap,
             assert total(committed_offsets(kafka_bootstrap, group, topics["topic"])) > before
         eventually(progressed, timeout=90)
         time.sleep(rng.uniform(0.1, 0.8))  # fault timing, not synchronisation: kill mid-batch
+        assert total(committed_offsets(kafka_bootstrap, group, topics["topic"])) < len(events), \
+            "caught up before the kill: not a mid-stream fault"
         proc.kill()
         proc = spawn()
     feed.finish()
