@@ -81,9 +81,11 @@ def _apply(state: dict[str, Any], event: Event) -> tuple[bool, bool]:
     for name, value in values.items():
         if v > fv.get(name, 0):
             fv[name] = v
+            # A full upsert rewrites every field; re-analyse only when a text really differs
+            # (most upserts of a CDC stream carry a new price or stock, not a new title).
+            text_changed |= name in TEXT_SOURCE_FIELDS and state.get(name) != value
             state[name] = value
             changed = True
-            text_changed |= name in TEXT_SOURCE_FIELDS
     return changed or isinstance(event, UpsertEvent), text_changed
 
 

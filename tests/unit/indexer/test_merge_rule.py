@@ -120,3 +120,10 @@ def test_every_permutation_of_a_small_history():
     want = visible_fields(fold(events))
     for perm in itertools.permutations(events):
         assert visible_fields(fold(perm)) == want
+
+
+def test_upsert_with_the_same_text_does_not_ask_for_analysis_again():
+    s = fold([ev("upsert", 1, price=10.0)])
+    assert not merge_events(s, [ev("upsert", 2, price=9.0)]).text_changed
+    assert merge_events(s, [ev("upsert", 2, title="小米 手机")]).text_changed
+    assert merge_events(None, [ev("upsert", 1)]).text_changed  # a new product is always analysed
