@@ -22,9 +22,9 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from elasticsearch import ApiError, Elasticsearch, TransportError
@@ -161,7 +161,7 @@ class EsSink:
                     gen_cpu[0] += time.thread_time() - c
                     continue
                 try:
-                    doc = build_source(res.source, timed, text_changed=res.text_changed)
+                    doc = build_source(res.source, cast(Analyzer, timed), text_changed=res.text_changed)
                     body = _encode(doc)
                 except Exception as err:  # a text the analyzer chokes on must not kill the consumer
                     gen_cpu[0] += time.thread_time() - c
@@ -223,7 +223,7 @@ class EsSink:
     def _serial(self, n: int) -> bool:
         return self.threads <= 1 or n <= self.chunk_size
 
-    def _bulk(self, actions: Iterator[dict[str, Any]], n: int) -> Iterator[tuple[bool, dict[str, Any]]]:
+    def _bulk(self, actions: Iterator[dict[str, Any]], n: int) -> Iterable[tuple[bool, dict[str, Any]]]:
         """The one ES write of the project: ``streaming_bulk``, or ``parallel_bulk`` for big rounds."""
         if not self._serial(n):
             return parallel_bulk(self.es, actions, thread_count=self.threads, queue_size=self.threads,
