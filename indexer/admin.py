@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -49,9 +50,7 @@ def ensure_topics(bootstrap: str, topics: dict[str, int]) -> None:
         existing = set(admin.list_topics())
         new = [NewTopic(name, partitions, 1) for name, partitions in topics.items() if name not in existing]
         if new:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(new)
-            except TopicAlreadyExistsError:
-                pass
     finally:
         admin.close()

@@ -11,24 +11,6 @@ from harness import IndexerProcess, free_port, indexer_env, thread_settings
 from indexer.settings import IndexerSettings
 
 
-@pytest.fixture(scope="session")
-def kafka_bootstrap(services_config) -> str:
-    """The broker, if it answers a metadata request.
-
-    Overrides the shared fixture: ``services.kafka_healthy`` looks for "Kafka Server started"
-    in the last 200 kB of server.log, which a busy broker scrolls out of reach within
-    minutes, and then every Kafka test was skipped although the broker was fine.
-    """
-    from kafka import KafkaAdminClient
-
-    bootstrap = services_config.kafka_bootstrap
-    try:
-        KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000).close()
-    except Exception as err:
-        pytest.skip(f"Kafka at {bootstrap} is not reachable ({err}); start it with `make services`")
-    return bootstrap
-
-
 @pytest.fixture
 def group(unique: str) -> str:
     return f"{unique}-indexer"
