@@ -35,6 +35,10 @@ from indexer.cli_merchant import keys_app, visibility_cmd  # noqa: E402  (mercha
 app.add_typer(keys_app, name="keys")
 app.command("visibility")(visibility_cmd)
 
+from indexer.cli_shops import shops_app  # noqa: E402  (shop suspension)
+
+app.add_typer(shops_app, name="shops")
+
 
 def _fail(msg: str) -> None:
     err_console.print(f"[red]error:[/red] {msg}")

@@ -20,6 +20,7 @@ from search_api.facets import build_aggs, parse_facets
 from search_api.intent import PriceIntent, parse_price_intent
 from search_api.params import SearchParams, SortMode, decode_after, encode_after, printable
 from search_api.settings import ApiSettings, RankingWeights
+from search_api.shops import ShopStatus, not_suspended
 from search_api.text_query import build_text_query
 
 #: Indexer bookkeeping and derived fields: not part of a product as a storefront shows it.
@@ -81,11 +82,13 @@ class SearchService:
         self.analyzer = analyzer
         self.settings = settings
         self.index = settings.index
+        self.shops = ShopStatus(es, index=settings.shops_index, ttl_s=settings.shop_status_ttl_s)
 
     # ------------------------------------------------------------------ search
 
     async def search(self, p: SearchParams) -> dict[str, Any]:
         t0 = time.perf_counter()
+        await self.shops.refresh()
         text, intent = parse_price_intent(p.q) if p.q else (p.q, None)
         qa = self.analyzer.analyze_query(text)
         applied: dict[str, Any] = {"query": p.q, "filters": self._echo_filters(p)}
@@ -108,9 +111,17 @@ class SearchService:
         out["took_ms"] = round((time.perf_counter() - t0) * 1000, 1)
         return out
 
+    def storefront_filters(self) -> list[dict[str, Any]]:
+        """What every storefront path filters on: on shelf, and not in a suspended shop.
+
+        Uses the shop status of the last :meth:`ShopStatus.refresh` (each request starts with one).
+        """
+        clause = not_suspended(self.shops.current)
+        return [SEARCHABLE, clause] if clause else [SEARCHABLE]
+
     def _filters(self, p: SearchParams, intent: PriceIntent | None, cheap_max: float | None
                  ) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
-        base: list[dict[str, Any]] = [SEARCHABLE]
+        base: list[dict[str, Any]] = self.storefront_filters()
         if p.shop_id:
             base.append({"term": {"shop_id": p.shop_id}})
         facets: dict[str, list[dict[str, Any]]] = {}
@@ -224,7 +235,8 @@ class SearchService:
         for w in words:
             searches += [{"index": self.index},
                          {"size": 0, "track_total_hits": True,
-                          "query": {"bool": {"filter": [SEARCHABLE, {"term": {"title_words": w}}]}}}]
+                          "query": {"bool": {"filter": [*self.storefront_filters(),
+                                                        {"term": {"title_words": w}}]}}}]
         found = [_total(r) for r in (await self.es.msearch(searches=searches))["responses"]]
         for (step, cqa, relax, used), n in zip(candidates, found, strict=False):
             if n:
@@ -310,7 +322,9 @@ class SearchService:
         if not prefix:
             return {"query": q, "products": [], "categories": [], "took_ms": 0.0}
         scope = f"shop:{shop_id}" if shop_id else "all"
-        resp = await self.es.search(index=self.index, size=0, source_includes=["title", "category_path", "searchable"],
+        suspended = await self.shops.refresh()
+        resp = await self.es.search(index=self.index, size=0,
+                                    source_includes=["title", "category_path", "searchable", "shop_id"],
                                     suggest={"s": {"prefix": prefix, "completion": {
                                         "field": "suggest", "size": size * 2, "skip_duplicates": True,
                                         "contexts": {"scope": [scope]}}}})
@@ -319,7 +333,9 @@ class SearchService:
         seen: set[str] = set()
         for opt in resp["suggest"]["s"][0]["options"]:
             src = opt.get("_source", {})
-            if not src.get("searchable") or opt["_id"] in seen:  # belt and braces: off-shelf never shows
+            # The completion field only holds on-shelf products; this also drops one indexed a
+            # moment before it went off shelf, and every product of a suspended shop.
+            if not src.get("searchable") or src.get("shop_id") in suspended or opt["_id"] in seen:
                 continue
             seen.add(opt["_id"])
             if len(products) < size:
@@ -339,6 +355,8 @@ class SearchService:
         if not resp.get("found") or not resp["_source"].get("searchable"):
             return None
         src = resp["_source"]
+        if src.get("shop_id") in await self.shops.refresh():
+            return None
         return {"id": resp["_id"], **{k: v for k, v in src.items() if k not in _BOOKKEEPING}}
 
 

@@ -39,6 +39,8 @@ class ApiSettings(BaseSettings):
 
     es_url: str = "http://127.0.0.1:9200"
     index: str = Field("products", description="the alias storefronts search")
+    shops_index: str = Field("pocket-shops", description="ES index of the shop status (suspensions)")
+    shop_status_ttl_s: float = Field(2.0, ge=0, description="how long the API caches the suspended shops")
     host: str = "127.0.0.1"
     port: int = 8000
     es_timeout_ms: int = Field(1500, ge=50, description="ES-side search timeout (partial results after)")

@@ -17,8 +17,8 @@ product that does not exist raise the same :class:`NotFound`, after the same wor
 is always read, whatever the index says), so ids cannot be probed by status or by timing.
 ``shop_id=None`` is the ops view of the CLI.
 
-Not checked: shop suspension (there is no shop-status source yet); the answer lists it in
-``eligible.unchecked`` instead of claiming it passed.
+Shop suspension (``search_api/shops.py``) hides every listing of the shop with the
+``shop_suspended`` reason and the reason ops gave.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "deleted": ("hidden", "商品已删除"),
     "off_shelf": ("hidden", "商品已下架，上架后才能被搜索到"),
     "banned": ("hidden", "商品已被平台封禁，不会出现在搜索结果中"),
+    "shop_suspended": ("hidden", "店铺已被暂停，店内商品暂不展示"),
     "out_of_stock": ("demoted", "库存为 0，商品被降权"),
     "pending": ("stale", "最新修改尚未生效，正在等待索引"),
     "dead_lettered": ("stale", "最新修改未能入库（进入死信队列），请修正后重新提交"),
@@ -275,6 +276,9 @@ class VisibilityService:
             raise NotFound(_NOT_FOUND.format(product_id))
         indexed = self._indexed(doc, stream)
         reasons = eligibility_reasons(doc, self.settings.ranking.out_of_stock)
+        suspended = await self.search.shops.refresh()
+        if owner in suspended:
+            reasons.insert(0, reason("shop_suspended", **suspended[owner]))
         if indexed["pending"]:
             reasons.append(reason("pending", versions=[e["version"] for e in indexed["pending"]]))
         current_letters = [dl for dl in indexed["dead_letters"] if dl["current"]]
@@ -282,7 +286,7 @@ class VisibilityService:
             last = current_letters[-1]
             reasons.append(reason("dead_lettered", dlq_reason=last["reason"], failed_at=last["failed_at"],
                                   event_id=last["event_id"]))
-        searchable = bool(doc and doc.get("searchable"))
+        searchable = bool(doc and doc.get("searchable")) and owner not in suspended
         sink = self.settings.ranking.out_of_stock
         out: dict[str, Any] = {
             "product_id": product_id, "shop_id": owner, "title": doc.get("title") if doc else None,
@@ -292,8 +296,6 @@ class VisibilityService:
                 "stock_policy": {"out_of_stock": "shown_demoted",
                                  "multiplier": sink,
                                  "message": f"缺货商品仍会被搜索到，但排序分数乘以 {sink}"},
-                "unchecked": [{"code": "shop_suspended",
-                               "message": "店铺状态暂未接入，未检查店铺是否被暂停"}],
             },
             "query": None,
         }
@@ -419,7 +421,12 @@ class VisibilityService:
         """The shop's listings hidden now (``status="demoted"``: shown but sunk), with reasons."""
         filters: list[dict[str, Any]] = [{"term": {"shop_id": shop_id}}]
         must_not: list[dict[str, Any]] = []
-        if status == "demoted":
+        suspension = (await self.search.shops.refresh()).get(shop_id)
+        if suspension is not None:
+            # A suspended shop shows nothing: every listing is hidden, none merely demoted.
+            if status == "demoted":
+                filters.append({"match_none": {}})
+        elif status == "demoted":
             filters += [{"term": {"searchable": True}}, {"term": {"in_stock": False}}]
         else:
             must_not.append({"term": {"searchable": True}})
@@ -435,9 +442,11 @@ class VisibilityService:
         listings = []
         for h in resp["hits"]["hits"]:
             src = h["_source"]
+            reasons = eligibility_reasons(src, self.settings.ranking.out_of_stock)
+            if suspension is not None:
+                reasons.insert(0, reason("shop_suspended", **suspension))
             listings.append({"product_id": h["_id"], "title": src.get("title"), "version": src.get("version"),
-                             "indexed_at": src.get("indexed_at"),
-                             "reasons": eligibility_reasons(src, self.settings.ranking.out_of_stock)})
+                             "indexed_at": src.get("indexed_at"), "reasons": reasons})
         es_total = resp["hits"]["total"]["value"]
         skip = max(0, start - es_total)
         listings += extras[skip:skip + size - len(listings)]
