@@ -34,7 +34,10 @@ def relevance(
     direct: Annotated[bool, typer.Option(
         "--direct", help="Query ES directly instead of through /search.")] = False,
 ) -> None:
-    """Index the catalog into throwaway indices and score ours and the standard-analyzer baseline."""
+    """Index the catalog into throwaway indices and score ours and the standard-analyzer baseline.
+
+    Example: catalog eval relevance --judgments ../shared/data/relevance/product1m_label_queries.jsonl --json
+    """
     from elasticsearch import Elasticsearch
 
     from indexer.relevance import evaluate
