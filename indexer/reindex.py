@@ -283,7 +283,10 @@ def _canary_hits(es: Elasticsearch, index: str, analyzer: Analyzer, q: str) -> l
 
     qa = analyzer.analyze_query(q)
     body = {"bool": {"must": [build_text_query(qa)], "filter": [{"term": {"searchable": True}}]}}
-    resp = es.search(index=index, query=body, size=10, source=False)
+    # Ties broken by product id, as /search does: ES would break them by internal doc id,
+    # which differs between the old and the new index.
+    resp = es.search(index=index, query=body, size=10, source=False,
+                     sort=[{"_score": "desc"}, {"product_id": "asc"}])
     return [h["_id"] for h in resp["hits"]["hits"]]
 
 
@@ -301,8 +304,8 @@ def check(es: Elasticsearch, old: str | None, new: str, cfg: ReindexConfig, anal
     canaries = {}
     for q in cfg.canaries:
         before, after = _canary_hits(es, old, analyzer, q), _canary_hits(es, new, analyzer, q)
-        overlap = len(set(before[:5]) & set(after[:5])) / max(1, min(5, len(before)))
-        canaries[q] = {"old": len(before), "new": len(after), "top5_overlap": round(overlap, 2)}
+        overlap = len(set(before) & set(after)) / max(1, len(before))
+        canaries[q] = {"old": len(before), "new": len(after), "top10_overlap": round(overlap, 2)}
         if before and (not after or overlap < cfg.canary_min_overlap):
             raise ReindexError(f"canary {q!r}: top hits changed too much ({canaries[q]})")
     out["canaries"] = canaries
