@@ -35,8 +35,9 @@ import orjson
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import scan
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.errors import KafkaError
 from kafka.structs import TopicPartition
-from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from indexer.settings import IndexerSettings
 
@@ -262,8 +263,13 @@ def wait_caught_up(bootstrap: str, topic: str, group: str, *, timeout: float = 1
         if gap:
             raise NotCaughtUp(f"group {group} behind on {topic}: {gap}")
 
+    # A broker that just (re)started answers group look-ups with retriable errors such as
+    # CoordinatorLoadInProgress while it loads __consumer_offsets: wait those out too.
+    def worth_retrying(err: BaseException) -> bool:
+        return isinstance(err, NotCaughtUp) or (isinstance(err, KafkaError) and err.retriable)
+
     for attempt in Retrying(stop=stop_after_delay(timeout), wait=wait_exponential(multiplier=0.2, max=2),
-                            retry=retry_if_exception_type(NotCaughtUp), reraise=True):
+                            retry=retry_if_exception(worth_retrying), reraise=True):
         with attempt:
             check()
     if es is not None and index is not None:
