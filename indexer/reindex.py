@@ -271,11 +271,22 @@ def load_events(events: Iterable[Event], sink: EsSink, progress: Progress | None
 
 # ---------------------------------------------------------------- checks
 
-def _facet_counts(es: Elasticsearch, index: str) -> dict[str, dict[str, int]]:
-    resp = es.search(index=index, size=0, query={"term": {"searchable": True}}, aggs={
-        "brand": {"terms": {"field": "brand", "size": 20}},
-        "category": {"terms": {"field": "category_levels", "size": 20}}})
-    return {k: {b["key"]: b["doc_count"] for b in resp["aggregations"][k]["buckets"]} for k in ("brand", "category")}
+def _facet_counts(es: Elasticsearch, index: str, keys: dict[str, list[str]] | None = None
+                  ) -> dict[str, dict[str, int]]:
+    """Top brand and category counts of searchable documents; with ``keys``, exactly those keys.
+
+    The new index is counted on the old index's keys, so that a key just outside one side's
+    top N is compared by its real count, not as a 0.
+    """
+    fields = {"brand": "brand", "category": "category_levels"}
+    aggs = {}
+    for name, es_field in fields.items():
+        terms: dict[str, Any] = {"field": es_field, "size": 20}
+        if keys is not None:
+            terms.update(include=keys[name] or ["\u0000"], size=max(1, len(keys[name])))
+        aggs[name] = {"terms": terms}
+    resp = es.search(index=index, size=0, query={"term": {"searchable": True}}, aggs=aggs)
+    return {k: {b["key"]: b["doc_count"] for b in resp["aggregations"][k]["buckets"]} for k in fields}
 
 
 def _canary_hits(es: Elasticsearch, index: str, analyzer: Analyzer, q: str) -> list[str]:
@@ -309,7 +320,8 @@ def check(es: Elasticsearch, old: str | None, new: str, cfg: ReindexConfig, anal
         if before and (not after or overlap < cfg.canary_min_overlap):
             raise ReindexError(f"canary {q!r}: top hits changed too much ({canaries[q]})")
     out["canaries"] = canaries
-    f_old, f_new = _facet_counts(es, old), _facet_counts(es, new)
+    f_old = _facet_counts(es, old)
+    f_new = _facet_counts(es, new, {k: list(v) for k, v in f_old.items()})
     for facet in ("brand", "category"):
         for key, n in f_old[facet].items():
             m = f_new[facet].get(key, 0)
