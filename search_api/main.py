@@ -105,7 +105,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     ) -> Any:
         """Show the tokens of every field for a text (why something matches)."""
         a = service(request).analyzer
-        fields = a.explain(text) if hasattr(a, "explain") else a.document_fields(title=text)
+        fields = a.explain(text)
         return OrjsonResponse({"text": text, "normalized": a.normalize(text), "fields": fields,
                                "analysis_version": a.version})
 

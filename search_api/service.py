@@ -217,11 +217,9 @@ class SearchService:
         """
         original = qa.text
         candidates: list[tuple[str, QueryAnalysis, bool, str]] = []  # step, analysis, relax, text
-        correct = getattr(self.analyzer, "correct", None)
-        if correct is not None:
-            fixed = correct(qa.text)
-            if fixed and fixed != qa.text:
-                candidates.append(("corrected", self.analyzer.analyze_query(fixed), False, fixed))
+        fixed = self.analyzer.correct(qa.text)
+        if fixed and fixed != qa.text:
+            candidates.append(("corrected", self.analyzer.analyze_query(fixed), False, fixed))
         candidates.append(("relaxed", qa, True, original))
         words = list(dict.fromkeys(qa.words)) if len(set(qa.words)) >= 2 else []
         searches: list[dict[str, Any]] = []
@@ -290,7 +288,7 @@ class SearchService:
     def _explain(self, src: dict[str, Any], score: float | None, qa: QueryAnalysis, w: RankingWeights,
                  now: datetime) -> dict[str, Any]:
         factors = business_factors(src, w, now)
-        q_tokens = self.analyzer.explain(qa.text) if hasattr(self.analyzer, "explain") else {}
+        q_tokens = self.analyzer.explain(qa.text)
         matched = {}
         for field, toks in q_tokens.items():
             doc_toks = set((src.get(field) or "").split())
