@@ -27,6 +27,8 @@ attr_words        attribute values' words (``黑色``, ``500ml``)
 
 from __future__ import annotations
 
+import functools
+
 from analyzers import pinyin
 from analyzers.dictionary import CommerceDictionary, Segmenter
 from analyzers.normalize import camel_split, model_tokens, normalize, script_runs
@@ -61,6 +63,10 @@ class Tokenizer:
         self.dictionary = dictionary
         self.brands = dictionary.brands
         self.segmenter = Segmenter(dictionary, engine=engine)
+        # Brands, category paths and attribute values come from small vocabularies that every
+        # catalog repeats, so their tokens are cached by text (titles and descriptions are not).
+        self._short_words = functools.lru_cache(maxsize=65_536)(self._words_tuple)
+        self._short_pinyin = functools.lru_cache(maxsize=65_536)(self._pinyin_tuple)
 
     # -- token streams -------------------------------------------------------------------
     def prepare(self, text: str) -> tuple[str, list[str]]:
@@ -83,18 +89,35 @@ class Tokenizer:
         out.extend(u for u in units if u not in out)
         return out
 
-    def _pinyin_of(self, runs: list[tuple[str, str, int]]) -> tuple[list[str], list[str]]:
+    def _cuts(self, runs: list[tuple[str, str, int]]) -> list[list[str] | None]:
+        """Default-mode (whole) words of each CJK run; ``None`` for alnum runs."""
+        return [self.segmenter.cut(run) if kind == "cjk" else None for kind, run, _ in runs]
+
+    def _pinyin_of(self, runs: list[tuple[str, str, int]],
+                   cuts: list[list[str] | None] | None = None) -> tuple[list[str], list[str]]:
         full: list[str] = []
         init: list[str] = []
-        for kind, run, _ in runs:
-            if kind != "cjk":
-                continue
-            for w in self.segmenter.cut(run):
+        for words in cuts if cuts is not None else self._cuts(runs):
+            for w in words or ():
                 f, i = pinyin.full_and_initials(w)
                 if f:
                     full.append(f)
                     init.append(i)
         return full, init
+
+    def _words_tuple(self, text: str) -> tuple[str, ...]:
+        return tuple(self.words(text))
+
+    def _pinyin_tuple(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        full, init = self.pinyin_tokens(text)
+        return tuple(full), tuple(init)
+
+    def short_words(self, text: str) -> list[str]:
+        """:meth:`words` of a field value from a small vocabulary (brand, category, attribute),
+        cached by text; long texts are not cached."""
+        if len(text) > 200:
+            return self.words(text)
+        return list(self._short_words(text))
 
     def words(self, text: str, *, search_mode: bool = True) -> list[str]:
         """Words of ``text``: CJK words (search mode), model tokens, canonical units."""
@@ -126,28 +149,85 @@ class Tokenizer:
                         category: list[str] | None = None,
                         attributes: dict | None = None) -> dict[str, str]:
         """All INDEX_TEXT_FIELDS of one product as whitespace-joined tokens."""
-        runs, units = self._runs(title if isinstance(title, str) else "")
+        return self.analyze_product(title=title, brand=brand, description=description, category=category,
+                                    attributes=attributes, suggest=False)[0]
+
+    def analyze_product(self, *, title: str, brand: str | None = None, description: str = "",
+                        category: list[str] | None = None, attributes: dict | None = None,
+                        suggest: bool = True) -> tuple[dict[str, str], list[str]]:
+        """The index fields and (``suggest=True``) the completion inputs of one product.
+
+        One pass over the title: its normalisation, script runs and default-mode cut serve
+        the words, the pinyin and the suggestions alike (the indexing hot path).
+        """
+        title = title if isinstance(title, str) else ""
+        runs, units = self._runs(title)
         title_words = self._words_of(runs, units)
+        cuts = self._cuts(runs)
         brand_text = brand if isinstance(brand, str) else ""
-        brand_tokens = self.words(brand_text.replace("/", " "))
+        brand_tokens = self.short_words(brand_text.replace("/", " "))
         for b in self.brands_in(title_words):
             if b not in brand_tokens:
                 brand_tokens.append(b)
-        t_full, t_init = self._pinyin_of(runs)
-        b_full, b_init = self.pinyin_tokens(" ".join(brand_tokens)) if brand_tokens else ([], [])
+        t_full, t_init = self._pinyin_of(runs, cuts)
+        b_full, b_init = self._short_pinyin(" ".join(brand_tokens)) if brand_tokens else ((), ())
         attr_text = " ".join(_attribute_values(attributes))
-        return {
+        doc = {
             "title_words": " ".join(title_words),
             "title_chars": " ".join(_chars_of_runs(runs)),
             "title_bigrams": " ".join(_bigrams_of_runs(runs)),
             "title_pinyin": " ".join(t_full),
             "title_initials": " ".join(t_init),
             "brand_words": " ".join(brand_tokens),
-            "brand_pinyin": " ".join(_unique(b_full + b_init)),
+            "brand_pinyin": " ".join(_unique([*b_full, *b_init])),
             "desc_words": " ".join(self.words(description)) if isinstance(description, str) else "",
-            "category_words": " ".join(self.words(" ".join(c for c in category or [] if isinstance(c, str)))),
-            "attr_words": " ".join(self.words(attr_text)) if attr_text else "",
+            "category_words": " ".join(self.short_words(" ".join(c for c in category or [] if isinstance(c, str)))),
+            "attr_words": " ".join(self.short_words(attr_text)) if attr_text else "",
         }
+        if not suggest:
+            return doc, []
+        whole: list[str] = []
+        for (_, run, _), words in zip(runs, cuts, strict=True):
+            whole.extend(words if words is not None else model_tokens(run))
+        whole.extend(u for u in units if u not in whole)
+        return doc, self._suggest_inputs(title, brand, whole, t_full, t_init)
+
+    def suggest_inputs(self, *, title: str, brand: str | None = None) -> list[str]:
+        """Completion inputs of a product (see :meth:`analyzers.Analyzer.suggest_inputs`)."""
+        title = title if isinstance(title, str) else ""
+        runs, units = self._runs(title)
+        full, init = self._pinyin_of(runs)
+        return self._suggest_inputs(title, brand, self._words_of(runs, units, search_mode=False), full, init)
+
+    def _suggest_inputs(self, title: str, brand: str | None, words: list[str], full: list[str],
+                        init: list[str]) -> list[str]:
+        out: list[str] = []
+        norm_title = normalize(title)
+        if norm_title:
+            out.append(norm_title[:60])
+        else:
+            words, full, init = [], [], []
+        if isinstance(brand, str) and brand.strip():
+            for part in brand.replace("/", " / ").split(" / "):
+                if normalize(part):
+                    out.append(normalize(part)[:60])
+        product = self.main_product_word(words)
+        if product:
+            out.append(product)
+            if pinyin.full(product):
+                out.extend([pinyin.full(product), pinyin.initials(product)])
+                out.extend(pinyin.mixed_prefixes(product)[:2])
+        if full:
+            out.append("".join(full)[:60])
+            out.append("".join(init)[:60])
+        return list(dict.fromkeys(o for o in out if o))[:12]
+
+    def main_product_word(self, words: list[str]) -> str:
+        """The longest dictionary product word among ``words``, else the longest CJK word."""
+        cjk = [w for w in words if len(w) >= 2 and not w.isascii()]
+        tagged = [w for w in cjk if (e := self.dictionary.entries.get(w)) is not None and e.tag == "product"]
+        pool = tagged or cjk
+        return max(pool, key=len) if pool else ""
 
 
 def chars_of(norm: str) -> list[str]:

@@ -17,7 +17,7 @@ import hashlib
 from importlib import metadata
 from pathlib import Path
 
-from analyzers import fields, pinyin
+from analyzers import fields
 from analyzers import highlight as _highlight
 from analyzers.correct import Corrector
 from analyzers.dictionary import DATA_DIR, CommerceDictionary, load_dictionary
@@ -114,32 +114,15 @@ class Analyzer:
         product word, else the longest word), its full pinyin, initials and half-typed forms
         (``连yiqun``), and the title's full pinyin and initials.
         """
-        out: list[str] = []
-        norm_title = normalize(title if isinstance(title, str) else "")
-        if norm_title:
-            out.append(norm_title[:60])
-        if isinstance(brand, str) and brand.strip():
-            for part in brand.replace("/", " / ").split(" / "):
-                if normalize(part):
-                    out.append(normalize(part)[:60])
-        words = self._tok.words(title, search_mode=False) if norm_title else []
-        product = self._main_product_word(words)
-        if product:
-            out.append(product)
-            if pinyin.full(product):
-                out.extend([pinyin.full(product), pinyin.initials(product)])
-                out.extend(pinyin.mixed_prefixes(product)[:2])
-        full, init = self._tok.pinyin_tokens(title) if norm_title else ([], [])
-        if full:
-            out.append("".join(full)[:60])
-            out.append("".join(init)[:60])
-        return list(dict.fromkeys(o for o in out if o))[:12]
+        return self._tok.suggest_inputs(title=title, brand=brand)
 
-    def _main_product_word(self, words: list[str]) -> str:
-        cjk = [w for w in words if len(w) >= 2 and not w.isascii()]
-        tagged = [w for w in cjk if (e := self.dictionary.entries.get(w)) is not None and e.tag == "product"]
-        pool = tagged or cjk
-        return max(pool, key=len) if pool else ""
+    def analyze_product(self, *, title: str, brand: str | None = None, description: str = "",
+                        category: list[str] | None = None,
+                        attributes: dict | None = None) -> tuple[dict[str, str], list[str]]:
+        """:meth:`document_fields` and :meth:`suggest_inputs` of one product in one pass over
+        its title (what the indexer calls: the same output, about a third less CPU)."""
+        return self._tok.analyze_product(title=title, brand=brand, description=description, category=category,
+                                         attributes=attributes)
 
     def analyze_query(self, text: str) -> QueryAnalysis:
         """Analyse a shopper's query; never raises on any text."""

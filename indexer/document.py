@@ -30,13 +30,12 @@ def build_source(state: dict[str, Any], analyzer: Analyzer, *, text_changed: boo
     doc["attrs"] = attr_pairs(doc.get("attributes"))
     stale_analysis = doc.get("analysis_version") != analyzer.version
     if doc.get("title") and (text_changed or stale_analysis or "title_words" not in doc):
-        doc.update(analyzer.document_fields(
+        fields, doc["_suggest_inputs"] = analyzer.analyze_product(
             title=doc["title"], brand=doc.get("brand"), description=doc.get("description") or "",
             category=doc.get("category"), attributes=doc.get("attributes"),
-        ))
+        )
+        doc.update(fields)
         doc["analysis_version"] = analyzer.version
-        doc["_suggest_inputs"] = analyzer.suggest_inputs(
-            title=doc["title"], brand=doc.get("brand"), category=doc.get("category"))
     inputs = doc.pop("_suggest_inputs", None) or (doc.get("suggest") or {}).get("input")
     if doc.get("searchable") and inputs:
         # Only on-shelf products feed suggestions; "shop:<id>" scopes a storefront's.

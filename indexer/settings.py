@@ -17,10 +17,10 @@ class IndexerSettings(BaseSettings):
     index: str = Field("products", description="alias (or index) the indexer writes to")
     topic_partitions: int = Field(3, ge=1, description="partitions when the indexer creates the topics")
 
-    batch_max_events: int = Field(1000, ge=1)
+    batch_max_events: int = Field(2000, ge=1)
     batch_max_bytes: int = Field(8 * 1024 * 1024, ge=1024)
     batch_linger_ms: int = Field(100, ge=0, description="wait this long for a batch to fill")
-    bulk_chunk_size: int = Field(500, ge=1)
+    bulk_chunk_size: int = Field(200, ge=1)
     bulk_threads: int = Field(2, ge=1, description="bulk requests in flight while the next chunk is analysed")
     max_event_bytes: int = Field(256 * 1024, ge=1024)
     refresh_interval: str = Field("1s", description="the index's refresh_interval outside bulk catch-up")

@@ -78,6 +78,13 @@ class _TimedAnalyzer:
         finally:
             self.cpu += time.thread_time() - t
 
+    def analyze_product(self, **kw: Any) -> tuple[dict[str, str], list[str]]:
+        t = time.thread_time()
+        try:
+            return self.inner.analyze_product(**kw)
+        finally:
+            self.cpu += time.thread_time() - t
+
 
 def _encode(doc: dict[str, Any]) -> bytes:
     """The document as JSON bytes (orjson: several times faster than the client's json).

@@ -104,6 +104,11 @@ class ChokingAnalyzer:
     def suggest_inputs(self, **kw):
         return self.inner.suggest_inputs(**kw)
 
+    def analyze_product(self, **kw):
+        if kw["title"] == self.poison_title:
+            raise RecursionError("maximum recursion depth exceeded")
+        return self.inner.analyze_product(**kw)
+
 
 def test_sink_dead_letters_a_document_the_analyzer_fails_on(es, index_alias):
     gen = EventGen(seed=15, products=2, prefix="an")

@@ -66,3 +66,23 @@ def test_document_fields_identical_between_engines() -> None:
         a, b = fast.document_fields(title=title), ref.document_fields(title=title)
         for field in a:
             assert Counter(a[field].split()) == Counter(b[field].split()), (title, field)
+
+
+def test_one_pass_product_analysis_equals_the_separate_calls() -> None:
+    """``analyze_product`` (the indexer's one pass) gives exactly the fields and suggestions of
+    ``document_fields`` + ``suggest_inputs``, on real titles with real brands and attributes."""
+    analyzer = Analyzer()
+    rows = []
+    for name in CATALOGS:
+        rows += [json.loads(line) for line in (SHARED_DATA / "catalog" / name).open(encoding="utf-8")]
+    for row in rows[::7]:
+        attrs = {k: v[0] for k, v in (row.get("attributes") or {}).items() if v}
+        brand = (row.get("brands") or [None])[0] or attrs.get("品牌")
+        kw = {"title": row["title"], "brand": brand, "description": row["title"][::-1],
+              "category": row.get("category"), "attributes": attrs}
+        fields, inputs = analyzer.analyze_product(**kw)
+        assert fields == analyzer.document_fields(**kw), row["id"]
+        assert inputs == analyzer.suggest_inputs(title=row["title"], brand=brand), row["id"]
+    # cached short fields hand out copies: mutating one result must not leak into the next
+    first = analyzer.document_fields(title="兰蔻小黑瓶", brand="欧莱雅")["brand_words"]
+    assert analyzer.document_fields(title="兰蔻小黑瓶", brand="欧莱雅")["brand_words"] == first
