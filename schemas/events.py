@@ -40,6 +40,12 @@ def _check_category(v: list[str] | None) -> list[str] | None:
     return v
 
 
+#: Attribute name -> value (``{"颜色": "黑色"}``): at most 50, names up to 30 and values up to 100
+#: characters, the same bounds for an upsert and a patch.
+Attributes = Annotated[dict[Annotated[str, Field(max_length=30)], Annotated[str, Field(max_length=100)]],
+                       Field(max_length=50)]
+
+
 class Product(_Strict):
     """A product as a marketplace has it: the payload of an ``upsert``."""
 
@@ -47,8 +53,7 @@ class Product(_Strict):
     description: Annotated[str, Field(max_length=5000)] = ""
     brand: Annotated[str, Field(max_length=100)] | None = None
     category: Annotated[list[Annotated[str, Field(max_length=50)]], Field(min_length=1, max_length=6)]
-    attributes: Annotated[dict[Annotated[str, Field(max_length=30)], Annotated[str, Field(max_length=100)]],
-                          Field(max_length=50)] = {}
+    attributes: Attributes = {}
     price: Annotated[float, Field(ge=0, le=1e8)]
     stock: Annotated[int, Field(ge=0, le=10**9)] = 0
     sales: Annotated[int, Field(ge=0)] = 0
@@ -73,7 +78,7 @@ class ProductPatch(_Strict):
     brand: Annotated[str, Field(max_length=100)] | None = None
     category: Annotated[list[Annotated[str, Field(max_length=50)]], Field(min_length=1, max_length=6)] | None \
         = None
-    attributes: dict[str, str] | None = None
+    attributes: Attributes | None = None
     price: Annotated[float, Field(ge=0, le=1e8)] | None = None
     stock: Annotated[int, Field(ge=0, le=10**9)] | None = None
     sales: Annotated[int, Field(ge=0)] | None = None

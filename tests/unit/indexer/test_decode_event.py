@@ -45,6 +45,10 @@ def test_unknown_type(kind):
     UPSERT | {"extra": 1},  # extra="forbid"
     BASE | {"type": "patch", "patch": {}},  # a patch must set something
     BASE | {"type": "patch", "patch": {"price": None}},  # cannot clear a required field
+    # a patch's attributes have the upsert's bounds: count, name and value length
+    BASE | {"type": "patch", "patch": {"attributes": {f"k{i}": "v" for i in range(60)}}},
+    BASE | {"type": "patch", "patch": {"attributes": {"颜色" * 20: "黑色"}}},
+    BASE | {"type": "patch", "patch": {"attributes": {"颜色": "黑" * 101}}},
     {k: v for k, v in UPSERT.items() if k != "type"},
 ])
 def test_schema_violation(broken):
