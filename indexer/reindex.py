@@ -88,6 +88,8 @@ class ReindexReport:
     checks: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     docs_per_second: float = 0.0
+    #: The phase a ``--resume`` picked up from (``load``, ``catch-up`` or ``swap``), else None.
+    resumed_from: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -205,6 +207,14 @@ def replay(bootstrap: str, topic: str, start: dict[int, int], sink: EsSink, *, s
 # ---------------------------------------------------------------- sources
 
 def _from_index(es: Elasticsearch, alias: str) -> Iterator[dict[str, Any]]:
+    """Every ``_source`` behind ``alias``, in index order (a scroll: one consistent snapshot).
+
+    The index is refreshed first. A scroll sees only refreshed documents, and the live
+    indexer switches refresh off while it catches up (bulk mode): without the refresh, writes
+    acknowledged before the recorded offsets would be in neither the snapshot nor the
+    catch-up, and the new index would lose them.
+    """
+    es.indices.refresh(index=alias)
     for hit in scan(es, index=alias, query={"query": {"match_all": {}}}, size=1000, preserve_order=False,
                     scroll="5m"):
         yield hit["_source"]
@@ -303,8 +313,12 @@ def _canary_hits(es: Elasticsearch, index: str, analyzer: Analyzer, q: str) -> l
 
 def check(es: Elasticsearch, old: str | None, new: str, cfg: ReindexConfig, analyzer: Analyzer,
           expected_docs: int | None) -> dict[str, Any]:
-    """Counts, canaries and facet distributions; raise ReindexError when one fails."""
-    es.indices.refresh(index=new)
+    """Counts, canaries and facet distributions; raise ReindexError when one fails.
+
+    Both sides are refreshed first: the live index may be in the indexer's bulk mode
+    (refresh off while it catches up), and a stale view of it reads as a facet drift.
+    """
+    es.indices.refresh(index=[new, old] if old else new)
     out: dict[str, Any] = {}
     count = es.count(index=new)["count"]
     out["documents"] = count
@@ -372,16 +386,30 @@ def prune(es: Elasticsearch, alias: str, keep: int) -> list[str]:
 
 def reindex(es: Elasticsearch, cfg: ReindexConfig, analyzer: Analyzer, *, resume: bool = False,
             progress: Progress | None = None) -> ReindexReport:
-    """Run the whole sequence (see the module docstring). Raises ReindexError on expected failures."""
+    """Run the whole sequence (see the module docstring). Raises ReindexError on expected failures.
+
+    ``resume`` picks a half-finished reindex up where its lock says it stopped: an
+    interrupted load is done again (loading is idempotent); after a finished load only the
+    catch-up, checks and swap run; after the swap, only the final catch-up and the pruning.
+    """
     t0 = time.monotonic()
     old_targets = alias_targets(es, cfg.alias)
+    phase = "load"
+    loaded_before = 0
     if resume:
         state = read_lock(es, cfg.alias)
         if not state:
             raise ReindexError(f"no half-finished reindex of {cfg.alias!r} to resume")
         new_index, start = state["new_index"], {int(k): v for k, v in state["offsets"].items()}
+        phase = state.get("phase") or "load"
+        loaded_before = int(state.get("loaded") or 0)
         if not es.indices.exists(index=new_index):
             create_index(es, new_index, analyzer, replicas=0, refresh_interval="-1")
+            phase = "load"
+        if phase == "create":  # stopped before the offsets were recorded: start them now
+            start = committed_offsets(cfg.kafka_bootstrap, cfg.group_id, cfg.topic)
+            update_lock(es, cfg.alias, phase="load", offsets={str(k): v for k, v in start.items()})
+            phase = "load"
     else:
         new_index = new_index_name(cfg.alias)
         take_lock(es, cfg.alias, {"owner": f"{getpass.getuser()}@{socket.gethostname()}:{os.getpid()}",
@@ -390,39 +418,31 @@ def reindex(es: Elasticsearch, cfg: ReindexConfig, analyzer: Analyzer, *, resume
         create_index(es, new_index, analyzer, replicas=0, refresh_interval="-1")
         start = committed_offsets(cfg.kafka_bootstrap, cfg.group_id, cfg.topic)
         update_lock(es, cfg.alias, phase="load", offsets={str(k): v for k, v in start.items()})
-    report = ReindexReport(new_index=new_index, old_indices=old_targets)
+    swapped = new_index in old_targets  # resumed after the swap itself
+    old_targets = [i for i in old_targets if i != new_index]
+    report = ReindexReport(new_index=new_index, old_indices=old_targets,
+                           resumed_from=phase if resume else None)
     sink = EsSink(es, index=new_index, analyzer=analyzer)
 
-    if cfg.source == "index":
-        if not old_targets:
-            raise ReindexError(f"alias {cfg.alias!r} has no index to reindex from (use --from file or topic)")
-        report.loaded = load_from_index(es, cfg.alias, new_index, analyzer, progress)
-        expected = report.loaded
-    elif cfg.source == "file":
-        if not cfg.path:
-            raise ReindexError("--from file needs a PATH")
-        report.loaded = load_events(_events_from_file(cfg.path), sink, progress)
-        expected = None
-    elif cfg.source == "topic":
-        report.loaded, _ = replay(cfg.kafka_bootstrap, cfg.topic, {p: 0 for p in start}, sink, stop_at=start,
-                                  progress=progress)
-        expected = None
-    else:
-        raise ReindexError(f"unknown source {cfg.source!r}: index, file or topic")
+    expected: int | None = None
+    if phase == "load":
+        expected = _load(es, cfg, new_index, old_targets, sink, analyzer, start, report, progress)
+        update_lock(es, cfg.alias, phase="catch-up", loaded=report.loaded)
+    elif cfg.source == "index":
+        expected = loaded_before
     load_seconds = time.monotonic() - t0
 
-    update_lock(es, cfg.alias, phase="catch-up")
-    report.caught_up, pos = replay(cfg.kafka_bootstrap, cfg.topic, start, sink, until_lag=cfg.catch_up_lag,
-                                   progress=progress)
-    es.indices.put_settings(index=new_index, settings={"index": {"refresh_interval": cfg.refresh_interval,
-                                                                  "number_of_replicas": cfg.replicas}})
-    report.checks = check(es, old_targets[0] if old_targets else None, new_index, cfg, analyzer,
-                          expected if expected is not None else None)
-
-    update_lock(es, cfg.alias, phase="swap")
-    swap_alias(es, cfg.alias, new_index)
-    if progress:
-        progress("swap", 1, 1)
+    pos = start
+    if not swapped:
+        report.caught_up, pos = replay(cfg.kafka_bootstrap, cfg.topic, start, sink, until_lag=cfg.catch_up_lag,
+                                       progress=progress)
+        es.indices.put_settings(index=new_index, settings={"index": {
+            "refresh_interval": cfg.refresh_interval, "number_of_replicas": cfg.replicas}})
+        report.checks = check(es, old_targets[0] if old_targets else None, new_index, cfg, analyzer, expected)
+        update_lock(es, cfg.alias, phase="swap")
+        swap_alias(es, cfg.alias, new_index)
+        if progress:
+            progress("swap", 1, 1)
     after_swap = end_offsets(cfg.kafka_bootstrap, cfg.topic)
     report.final_caught_up, _ = replay(cfg.kafka_bootstrap, cfg.topic, pos, sink, stop_at=after_swap)
     for old in old_targets:  # what rollback needs to bring an old index up to date again
@@ -433,8 +453,30 @@ def reindex(es: Elasticsearch, cfg: ReindexConfig, analyzer: Analyzer, *, resume
     report.deleted_indices = prune(es, cfg.alias, cfg.retain)
     release_lock(es, cfg.alias)
     report.seconds = round(time.monotonic() - t0, 2)
-    report.docs_per_second = round(report.loaded / load_seconds, 1) if load_seconds else 0.0
+    report.docs_per_second = round(report.loaded / load_seconds, 1) if report.loaded and load_seconds else 0.0
     return report
+
+
+def _load(es: Elasticsearch, cfg: ReindexConfig, new_index: str, old_targets: list[str], sink: EsSink,
+          analyzer: Analyzer, start: dict[int, int], report: ReindexReport,
+          progress: Progress | None) -> int | None:
+    """Bulk-load the source into ``new_index``; return the document count the new index must
+    reach (``None`` when the source is events rather than documents)."""
+    if cfg.source == "index":
+        if not old_targets:
+            raise ReindexError(f"alias {cfg.alias!r} has no index to reindex from (use --from file or topic)")
+        report.loaded = load_from_index(es, cfg.alias, new_index, analyzer, progress)
+        return report.loaded
+    if cfg.source == "file":
+        if not cfg.path:
+            raise ReindexError("--from file needs a PATH")
+        report.loaded = load_events(_events_from_file(cfg.path), sink, progress)
+        return None
+    if cfg.source == "topic":
+        report.loaded, _ = replay(cfg.kafka_bootstrap, cfg.topic, {p: 0 for p in start}, sink, stop_at=start,
+                                  progress=progress)
+        return None
+    raise ReindexError(f"unknown source {cfg.source!r}: index, file or topic")
 
 
 def _meta(es: Elasticsearch, index: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ every /search during the reindex answers 200.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 import time
@@ -114,6 +115,24 @@ def test_reindex_under_live_writes_and_search_loses_nothing_and_never_fails(
     assert_no_diffs(es, cfg.alias, expected_state(before + during))
 
 
+def test_reindex_copies_writes_the_live_index_has_not_refreshed_yet(es: Elasticsearch, world: dict[str, Any]) -> None:
+    """Writes acknowledged before the recorded offsets but not yet refreshed (1 s refresh, or the
+    indexer's bulk mode with refresh off) are in the new index: the load refreshes its source."""
+    settings, cfg = world["settings"], world["cfg"]
+    gen = EventGen(seed=14, products=300)
+    first, unrefreshed = gen.events(600), gen.events(400)
+    produce(settings.kafka_bootstrap, settings.topic, first)
+    with indexer_thread(settings):
+        wait_caught_up(settings.kafka_bootstrap, settings.topic, settings.group_id)
+        es.indices.put_settings(index=cfg.alias, settings={"index": {"refresh_interval": "-1"}})
+        es.indices.refresh(index=cfg.alias)
+        produce(settings.kafka_bootstrap, settings.topic, unrefreshed)
+        wait_caught_up(settings.kafka_bootstrap, settings.topic, settings.group_id)
+        report = reindex(es, cfg, get_analyzer())
+    assert report.caught_up == 0  # all of it came from the load, none from the replay
+    assert_no_diffs(es, cfg.alias, expected_state(first + unrefreshed))
+
+
 def test_rollback_points_back_and_replays_what_the_old_index_missed(
     es: Elasticsearch, world: dict[str, Any]
 ) -> None:
@@ -145,6 +164,49 @@ def test_two_reindexes_refuse_and_a_half_done_one_can_be_aborted(es: Elasticsear
     assert abort(es, cfg.alias) == f"{cfg.alias}-half"
     assert not es.indices.exists(index=f"{cfg.alias}-half")
     assert read_lock(es, cfg.alias) is None
+
+
+def test_a_reindex_stopped_after_its_load_resumes_without_loading_again(
+    es: Elasticsearch, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process dies in the catch-up (after the load): --resume skips the load, catches up,
+    checks and swaps, and the index still equals the event log."""
+    import indexer.reindex as reindex_mod
+
+    settings, cfg = world["settings"], world["cfg"]
+    gen = EventGen(seed=13, products=400)
+    first, during = gen.events(1200), gen.events(300)
+    produce(settings.kafka_bootstrap, settings.topic, first)
+    with indexer_thread(settings):
+        wait_caught_up(settings.kafka_bootstrap, settings.topic, settings.group_id)
+        original = alias_targets(es, cfg.alias)
+        real_replay = reindex_mod.replay
+
+        def dying_replay(*args: Any, **kw: Any) -> Any:
+            if kw.get("until_lag") is not None:  # the catch-up of the first run
+                raise KeyboardInterrupt("killed in the catch-up")
+            return real_replay(*args, **kw)
+
+        monkeypatch.setattr(reindex_mod, "replay", dying_replay)
+        with pytest.raises(KeyboardInterrupt):
+            reindex(es, cfg, get_analyzer())
+        state = read_lock(es, cfg.alias)
+        assert state is not None and state["phase"] == "catch-up" and state["loaded"] > 0
+        assert alias_targets(es, cfg.alias) == original  # nothing swapped yet
+
+        produce(settings.kafka_bootstrap, settings.topic, during)  # writes while it was down
+        wait_caught_up(settings.kafka_bootstrap, settings.topic, settings.group_id)
+        monkeypatch.setattr(reindex_mod, "replay", real_replay)
+        loads: list[int] = []
+        monkeypatch.setattr(reindex_mod, "load_from_index", lambda *a, **k: loads.append(1) or 0)
+        # catch up fully before the checks: a 300-event burst is a big share of this small catalog
+        report = reindex(es, dataclasses.replace(cfg, catch_up_lag=0), get_analyzer(), resume=True)
+        wait_caught_up(settings.kafka_bootstrap, settings.topic, settings.group_id)
+    assert loads == [] and report.loaded == 0 and report.resumed_from == "catch-up"
+    assert report.new_index == state["new_index"] and alias_targets(es, cfg.alias) == [report.new_index]
+    assert report.checks["documents"] >= state["loaded"]
+    assert read_lock(es, cfg.alias) is None
+    assert_no_diffs(es, cfg.alias, expected_state(first + during))
 
 
 def test_cli_fails_with_one_line_reason_when_elasticsearch_is_down(monkeypatch: pytest.MonkeyPatch) -> None:
