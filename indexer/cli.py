@@ -291,12 +291,15 @@ def import_cmd(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
     Example: catalog import backup.jsonl
     """
     from analyzers import get_analyzer
-    from indexer.reindex import ReindexError, _events_from_file, load_events
+    from indexer.reindex import ReindexError, _events_from_file, count_events, load_events
     from indexer.sink import EsSink
 
     s = _settings()
     try:
-        n = load_events(_events_from_file(str(path)), EsSink(_es(s), index=s.index, analyzer=get_analyzer()))
+        with _progress_bar() as bar:
+            task = bar.add_task("import", total=count_events(str(path)))
+            n = load_events(_events_from_file(str(path)), EsSink(_es(s), index=s.index, analyzer=get_analyzer()),
+                            lambda _phase, done, _total: bar.update(task, completed=done))
     except ReindexError as err:
         _fail(err.detail)
     console.print(f"imported {n} events into {s.index}")

@@ -23,6 +23,7 @@ live indexer's conditional writes (``if_seq_no``) turn its race with the swap in
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import logging
 import os
@@ -269,13 +270,21 @@ def load_from_index(es: Elasticsearch, alias: str, new_index: str, analyzer: Ana
     return done
 
 
-def load_events(events: Iterable[Event], sink: EsSink, progress: Progress | None = None) -> int:
+def count_events(path: str) -> int:
+    """Non-blank lines of a JSONL snapshot: the total a progress bar needs for its ETA (one
+    quick read of the file before the load)."""
+    with open(path, "rb") as f:
+        return sum(1 for line in f if line.strip())
+
+
+def load_events(events: Iterable[Event], sink: EsSink, progress: Progress | None = None,
+                total: int | None = None) -> int:
     done = 0
     for chunk in _chunks(events, 1000):
         sink.apply(chunk)
         done += len(chunk)
         if progress:
-            progress("load", done, None)
+            progress("load", done, total)
     return done
 
 
@@ -403,6 +412,8 @@ def reindex(es: Elasticsearch, cfg: ReindexConfig, analyzer: Analyzer, *, resume
         new_index, start = state["new_index"], {int(k): v for k, v in state["offsets"].items()}
         phase = state.get("phase") or "load"
         loaded_before = int(state.get("loaded") or 0)
+        if state.get("source") and state["source"] != cfg.source:  # resume what was started
+            cfg = dataclasses.replace(cfg, source=state["source"], path=state.get("path") or cfg.path)
         if not es.indices.exists(index=new_index):
             create_index(es, new_index, analyzer, replicas=0, refresh_interval="-1")
             phase = "load"
@@ -414,7 +425,7 @@ def reindex(es: Elasticsearch, cfg: ReindexConfig, analyzer: Analyzer, *, resume
         new_index = new_index_name(cfg.alias)
         take_lock(es, cfg.alias, {"owner": f"{getpass.getuser()}@{socket.gethostname()}:{os.getpid()}",
                                   "started_at": datetime.now(UTC).isoformat(), "new_index": new_index,
-                                  "phase": "create", "offsets": {}, "source": cfg.source})
+                                  "phase": "create", "offsets": {}, "source": cfg.source, "path": cfg.path})
         create_index(es, new_index, analyzer, replicas=0, refresh_interval="-1")
         start = committed_offsets(cfg.kafka_bootstrap, cfg.group_id, cfg.topic)
         update_lock(es, cfg.alias, phase="load", offsets={str(k): v for k, v in start.items()})
@@ -470,7 +481,8 @@ def _load(es: Elasticsearch, cfg: ReindexConfig, new_index: str, old_targets: li
     if cfg.source == "file":
         if not cfg.path:
             raise ReindexError("--from file needs a PATH")
-        report.loaded = load_events(_events_from_file(cfg.path), sink, progress)
+        total = count_events(cfg.path) if progress else None
+        report.loaded = load_events(_events_from_file(cfg.path), sink, progress, total)
         return None
     if cfg.source == "topic":
         report.loaded, _ = replay(cfg.kafka_bootstrap, cfg.topic, {p: 0 for p in start}, sink, stop_at=start,
