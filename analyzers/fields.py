@@ -65,8 +65,9 @@ class Tokenizer:
         self.segmenter = Segmenter(dictionary, engine=engine)
         # Brands, category paths and attribute values come from small vocabularies that every
         # catalog repeats, so their tokens are cached by text (titles and descriptions are not).
-        self._short_words = functools.lru_cache(maxsize=65_536)(self._words_tuple)
-        self._short_pinyin = functools.lru_cache(maxsize=65_536)(self._pinyin_tuple)
+        # Bounded: 16k texts of at most 64 characters stay under ~10 MB however varied they are.
+        self._short_words = functools.lru_cache(maxsize=16_384)(self._words_tuple)
+        self._short_pinyin = functools.lru_cache(maxsize=16_384)(self._pinyin_tuple)
 
     # -- token streams -------------------------------------------------------------------
     def prepare(self, text: str) -> tuple[str, list[str]]:
@@ -112,10 +113,15 @@ class Tokenizer:
         full, init = self.pinyin_tokens(text)
         return tuple(full), tuple(init)
 
+    def _brand_pinyin(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        if not text:
+            return (), ()
+        return self._short_pinyin(text) if len(text) <= 64 else self._pinyin_tuple(text)
+
     def short_words(self, text: str) -> list[str]:
         """:meth:`words` of a field value from a small vocabulary (brand, category, attribute),
         cached by text; long texts are not cached."""
-        if len(text) > 200:
+        if len(text) > 64:
             return self.words(text)
         return list(self._short_words(text))
 
@@ -170,7 +176,7 @@ class Tokenizer:
             if b not in brand_tokens:
                 brand_tokens.append(b)
         t_full, t_init = self._pinyin_of(runs, cuts)
-        b_full, b_init = self._short_pinyin(" ".join(brand_tokens)) if brand_tokens else ((), ())
+        b_full, b_init = self._brand_pinyin(" ".join(brand_tokens))
         attr_text = " ".join(_attribute_values(attributes))
         doc = {
             "title_words": " ".join(title_words),
