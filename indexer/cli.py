@@ -331,23 +331,45 @@ def _dead_letters(s: IndexerSettings) -> list[Any]:
         c.close()
 
 
-def _letter_row(rec: Any) -> dict[str, Any]:
+def _letter_row(rec: Any, copies: int = 1) -> dict[str, Any]:
     from indexer.dlq import parse_headers
 
     h = parse_headers(rec.headers)
     return {"id": f"{rec.partition}:{rec.offset}", "key": rec.key.decode(errors="replace") if rec.key else None,
-            **h, "bytes": len(rec.value or b"")}
+            **h, "bytes": len(rec.value or b""), "copies": copies}
+
+
+def _unique_letters(records: list[Any]) -> list[tuple[Any, int]]:
+    """One letter per source record, with how many copies the DLQ holds.
+
+    The DLQ is written at least once: a send retried after a lost acknowledgement, or a
+    batch replayed after a crash, dead-letters the same source record (topic, partition,
+    offset) twice. Listing or replaying it twice would only confuse; the first copy stands
+    for all. A replayed letter that fails again comes from a new offset: a letter of its own.
+    """
+    from indexer.dlq import parse_headers
+
+    seen: dict[tuple[Any, ...], list[Any]] = {}
+    for rec in records:
+        h = parse_headers(rec.headers)
+        origin = (h.get("topic"), h.get("partition"), h.get("offset"))
+        key = origin if None not in origin else ("dlq", rec.partition, rec.offset)
+        if key in seen:
+            seen[key][1] += 1
+        else:
+            seen[key] = [rec, 1]
+    return [(rec, n) for rec, n in seen.values()]
 
 
 @dlq_app.command("list")
 @_guard
 def dlq_list(reason: Annotated[str | None, typer.Option(help="only this reason")] = None,
              as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """List dead letters with their reasons.
+    """List dead letters with their reasons (one row per source record, with its copies).
 
     Example: catalog dlq list --reason schema_violation
     """
-    rows = [_letter_row(r) for r in _dead_letters(_settings())]
+    rows = [_letter_row(r, n) for r, n in _unique_letters(_dead_letters(_settings()))]
     rows = [r for r in rows if reason is None or r.get("reason") == reason]
     if as_json:
         sys.stdout.write(orjson.dumps(rows).decode() + "\n")
@@ -381,12 +403,15 @@ def dlq_replay(reason: Annotated[str | None, typer.Option(help="only this reason
                = None) -> None:
     """Send dead letters back through the normal path (the change topic), e.g. after a fix.
 
+    Each source record is sent once, however many copies of its letter the DLQ holds.
+
     Example: catalog dlq replay --reason es_rejected --since 2026-11-25T00:00:00
     """
     from indexer.produce import make_producer
 
     s = _settings()
-    letters = [r for r in _dead_letters(s) if (reason is None or _letter_row(r).get("reason") == reason)
+    letters = [r for r, _ in _unique_letters(_dead_letters(s))
+               if (reason is None or _letter_row(r).get("reason") == reason)
                and (since is None or _letter_row(r).get("failed_at", "") >= since)]
     prod = make_producer(s.kafka_bootstrap)
     try:

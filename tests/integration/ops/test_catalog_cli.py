@@ -112,6 +112,14 @@ def test_status_dlq_and_snapshots_through_the_cli(env: dict[str, str], es: Elast
         assert letter["value"].encode() == POISON[2]
         assert str(letter["partition"]) == str(produced[202].partition)
         assert str(letter["offset"]) == str(produced[202].offset)
+        # at-least-once DLQ: a second copy of a letter (same source record) is listed and replayed once
+        dup = next(r for r in read_topic(kafka_bootstrap, env["dlq_topic"]) if r.value == POISON[2])
+        _copy_letter(kafka_bootstrap, env["dlq_topic"], dup)
+        listed = run_json("dlq", "list", "--json")
+        assert len(listed) == len(POISON)
+        assert {r["reason"]: r["copies"] for r in listed}["schema_violation"] == 2
+        once = run("dlq", "replay", "--reason", "schema_violation")
+        assert once.exit_code == 0 and "replayed 1 dead letters" in once.stdout
         missing = run("dlq", "show", "9:999999")
         assert missing.exit_code == 1 and "no dead letter 9:999999" in missing.stderr
         assert "Traceback" not in missing.output
@@ -144,6 +152,16 @@ def test_status_dlq_and_snapshots_through_the_cli(env: dict[str, str], es: Elast
     assert f"imported {len(lines)} events" in imported.stdout
     es.indices.refresh(index=other)
     assert_no_diffs(es, other, expected)
+
+
+def _copy_letter(bootstrap: str, topic: str, rec: Any) -> None:
+    from kafka import KafkaProducer
+
+    p = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    try:
+        p.send(topic, value=rec.value, key=rec.key, headers=list(rec.headers)).get(timeout=30)
+    finally:
+        p.close(timeout=10)
 
 
 def test_status_says_reindex_needed_when_the_dictionary_changed(env: dict[str, str], es: Elasticsearch) -> None:
