@@ -81,12 +81,17 @@ class Tokenizer:
         norm, units = self.prepare(text)
         return script_runs(norm), units
 
-    def _words_of(self, runs: list[tuple[str, str, int]], units: list[str], *, search_mode: bool = True
-                  ) -> list[str]:
-        cut = self.segmenter.cut_for_search if search_mode else self.segmenter.cut
+    def _words_of(self, runs: list[tuple[str, str, int]], units: list[str], *, search_mode: bool = True,
+                  cuts: list[list[str] | None] | None = None) -> list[str]:
+        """Words of the runs, then the units not already among them. ``cuts`` (from :meth:`_cuts`)
+        supplies the default-mode words already computed, so a run is not segmented twice."""
+        if search_mode:
+            words = [self.segmenter.cut_for_search(run) if kind == "cjk" else None for kind, run, _ in runs]
+        else:
+            words = cuts if cuts is not None else self._cuts(runs)
         out: list[str] = []
-        for kind, run, _ in runs:
-            out.extend(cut(run) if kind == "cjk" else model_tokens(run))
+        for (_, run, _), cjk_words in zip(runs, words, strict=True):
+            out.extend(cjk_words if cjk_words is not None else model_tokens(run))
         out.extend(u for u in units if u not in out)
         return out
 
@@ -192,10 +197,7 @@ class Tokenizer:
         }
         if not suggest:
             return doc, []
-        whole: list[str] = []
-        for (_, run, _), words in zip(runs, cuts, strict=True):
-            whole.extend(words if words is not None else model_tokens(run))
-        whole.extend(u for u in units if u not in whole)
+        whole = self._words_of(runs, units, search_mode=False, cuts=cuts)
         return doc, self._suggest_inputs(title, brand, whole, t_full, t_init)
 
     def suggest_inputs(self, *, title: str, brand: str | None = None) -> list[str]:

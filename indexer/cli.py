@@ -10,18 +10,16 @@ from typing import Annotated, Any
 
 import orjson
 import typer
-from elasticsearch import ApiError, Elasticsearch
-from elasticsearch import ConnectionError as EsConnectionError
-from kafka.errors import KafkaError
+from elasticsearch import Elasticsearch
 from rich.console import Console
 from rich.table import Table
 
+from indexer.cli_common import err_console, fail, guard
 from indexer.settings import IndexerSettings
 
 app = typer.Typer(name="catalog", help="Operate pocket-search: index, topics, demo data, status.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 console = Console()
-err_console = Console(stderr=True)
 
 try:  # the relevance evaluation (analysis work) mounts here when present
     from indexer.cli_eval import eval_app
@@ -40,11 +38,6 @@ from indexer.cli_shops import shops_app  # noqa: E402  (shop suspension)
 app.add_typer(shops_app, name="shops")
 
 
-def _fail(msg: str) -> None:
-    err_console.print(f"[red]error:[/red] {msg}")
-    raise typer.Exit(1)
-
-
 def _settings() -> IndexerSettings:
     return IndexerSettings()
 
@@ -53,25 +46,8 @@ def _es(s: IndexerSettings) -> Elasticsearch:
     return Elasticsearch(s.es_url, request_timeout=30, max_retries=1)
 
 
-def _guard(fn: Any) -> Any:
-    """Turn expected infrastructure failures into one-line errors."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*a: Any, **kw: Any) -> Any:
-        try:
-            return fn(*a, **kw)
-        except EsConnectionError:
-            _fail(f"Elasticsearch is not reachable at {_settings().es_url} (start it: make services)")
-        except KafkaError as err:
-            _fail(f"Kafka error at {_settings().kafka_bootstrap}: {type(err).__name__} (start it: make services)")
-        except ApiError as err:
-            _fail(f"Elasticsearch refused: {err.meta.status} {err.message}")
-    return wrapper
-
-
 @app.command()
-@_guard
+@guard
 def init() -> None:
     """Create the topics and the index behind the alias, if missing.
 
@@ -87,7 +63,7 @@ def init() -> None:
 
 
 @app.command()
-@_guard
+@guard
 def demo(count: Annotated[int, typer.Option(min=1, max=200_000, help="products to generate")] = 5000,
          seed: Annotated[int, typer.Option(help="same seed, same catalog")] = 7) -> None:
     """Produce the seeded demo catalog as upsert events to the change topic.
@@ -109,11 +85,11 @@ def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
                 try:
                     yield orjson.loads(line)
                 except orjson.JSONDecodeError:
-                    _fail(f"{path}:{i}: not JSON")
+                    fail(f"{path}:{i}: not JSON")
 
 
 @app.command()
-@_guard
+@guard
 def produce(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSONL of events")]) -> None:
     """Produce product events from a JSONL file to the change topic.
 
@@ -127,7 +103,7 @@ def produce(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, he
 
 
 @app.command()
-@_guard
+@guard
 def status(as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False) -> None:
     """Show the alias target, documents, size, consumer lag, DLQ size and versions.
 
@@ -142,7 +118,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="machine-readabl
     s = _settings()
     es = _es(s)
     if not es.indices.exists_alias(name=s.index):
-        _fail(f"alias {s.index!r} does not exist (run: catalog init)")
+        fail(f"alias {s.index!r} does not exist (run: catalog init)")
     target = next(iter(es.indices.get_alias(name=s.index)))
     stats = es.indices.stats(index=target, metric=["docs", "store"])["indices"][target]["primaries"]
     meta = es.indices.get_mapping(index=target)[target]["mappings"].get("_meta", {})
@@ -195,7 +171,7 @@ def _progress_bar() -> Any:
 
 
 @app.command()
-@_guard
+@guard
 def reindex(
     source: Annotated[str, typer.Option("--from", help="index | file | topic")] = "index",
     path: Annotated[Path | None, typer.Option("--path", help="JSONL snapshot for --from file")] = None,
@@ -210,31 +186,28 @@ def reindex(
     Example: catalog reindex --from index --retain 2 --yes
     """
     from analyzers import get_analyzer
-    from indexer.reindex import ReindexConfig, ReindexError, abort
+    from indexer.reindex import ReindexConfig, abort
     from indexer.reindex import reindex as run_reindex
 
     s = _settings()
     es = _es(s)
-    try:
-        if abort_:
-            dropped = abort(es, s.index)
-            console.print(f"aborted; dropped {dropped}")
-            return
-        if not yes and not resume and sys.stdin.isatty():
-            typer.confirm(f"Reindex alias {s.index!r} from {source}?", abort=True)
-        cfg = ReindexConfig(alias=s.index, topic=s.topic, group_id=s.group_id, kafka_bootstrap=s.kafka_bootstrap,
-                            source=source, path=str(path) if path else None, retain=retain)
-        with _progress_bar() as bar:
-            tasks: dict[str, Any] = {}
+    if abort_:
+        dropped = abort(es, s.index)
+        console.print(f"aborted; dropped {dropped}")
+        return
+    if not yes and not resume and sys.stdin.isatty():
+        typer.confirm(f"Reindex alias {s.index!r} from {source}?", abort=True)
+    cfg = ReindexConfig(alias=s.index, topic=s.topic, group_id=s.group_id, kafka_bootstrap=s.kafka_bootstrap,
+                        source=source, path=str(path) if path else None, retain=retain)
+    with _progress_bar() as bar:
+        tasks: dict[str, Any] = {}
 
-            def progress(phase: str, done: int, total: int | None) -> None:
-                if phase not in tasks:
-                    tasks[phase] = bar.add_task(phase, total=total)
-                bar.update(tasks[phase], completed=done, total=total)
+        def progress(phase: str, done: int, total: int | None) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
 
-            report = run_reindex(es, cfg, get_analyzer(), resume=resume, progress=None if as_json else progress)
-    except ReindexError as err:
-        _fail(err.detail)
+        report = run_reindex(es, cfg, get_analyzer(), resume=resume, progress=None if as_json else progress)
     if as_json:
         sys.stdout.write(orjson.dumps(report.as_dict()).decode() + "\n")
         return
@@ -246,21 +219,17 @@ def reindex(
 
 
 @app.command()
-@_guard
+@guard
 def rollback(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Point the alias back at the previous index (one call) and replay what it missed.
 
     Example: catalog rollback
     """
     from analyzers import get_analyzer
-    from indexer.reindex import ReindexError
     from indexer.reindex import rollback as run_rollback
 
     s = _settings()
-    try:
-        out = run_rollback(_es(s), s.index, get_analyzer(), kafka_bootstrap=s.kafka_bootstrap, topic=s.topic)
-    except ReindexError as err:
-        _fail(err.detail)
+    out = run_rollback(_es(s), s.index, get_analyzer(), kafka_bootstrap=s.kafka_bootstrap, topic=s.topic)
     if as_json:
         sys.stdout.write(orjson.dumps(out).decode() + "\n")
     else:
@@ -269,7 +238,7 @@ def rollback(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 
 @app.command("export")
-@_guard
+@guard
 def export_cmd(path: Annotated[Path, typer.Argument(dir_okay=False, help="JSONL file to write")]) -> None:
     """Write the live index as a JSONL snapshot of product events (backup, moving clusters).
 
@@ -284,24 +253,21 @@ def export_cmd(path: Annotated[Path, typer.Argument(dir_okay=False, help="JSONL 
 
 
 @app.command("import")
-@_guard
+@guard
 def import_cmd(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSONL of events")]) -> None:
     """Load a JSONL snapshot of product events straight into the live index (merge rules apply).
 
     Example: catalog import backup.jsonl
     """
     from analyzers import get_analyzer
-    from indexer.reindex import ReindexError, _events_from_file, count_events, load_events
+    from indexer.reindex import _events_from_file, count_events, load_events
     from indexer.sink import EsSink
 
     s = _settings()
-    try:
-        with _progress_bar() as bar:
-            task = bar.add_task("import", total=count_events(str(path)))
-            n = load_events(_events_from_file(str(path)), EsSink(_es(s), index=s.index, analyzer=get_analyzer()),
-                            lambda _phase, done, _total: bar.update(task, completed=done))
-    except ReindexError as err:
-        _fail(err.detail)
+    with _progress_bar() as bar:
+        task = bar.add_task("import", total=count_events(str(path)))
+        n = load_events(_events_from_file(str(path)), EsSink(_es(s), index=s.index, analyzer=get_analyzer()),
+                        lambda _phase, done, _total: bar.update(task, completed=done))
     console.print(f"imported {n} events into {s.index}")
 
 
@@ -361,8 +327,12 @@ def _unique_letters(records: list[Any]) -> list[tuple[Any, int]]:
     return [(rec, n) for rec, n in seen.values()]
 
 
+def _matches(row: dict[str, Any], reason: str | None, since: str | None = None) -> bool:
+    return (reason is None or row.get("reason") == reason) and (since is None or row.get("failed_at", "") >= since)
+
+
 @dlq_app.command("list")
-@_guard
+@guard
 def dlq_list(reason: Annotated[str | None, typer.Option(help="only this reason")] = None,
              as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List dead letters with their reasons (one row per source record, with its copies).
@@ -370,7 +340,7 @@ def dlq_list(reason: Annotated[str | None, typer.Option(help="only this reason")
     Example: catalog dlq list --reason schema_violation
     """
     rows = [_letter_row(r, n) for r, n in _unique_letters(_dead_letters(_settings()))]
-    rows = [r for r in rows if reason is None or r.get("reason") == reason]
+    rows = [r for r in rows if _matches(r, reason)]
     if as_json:
         sys.stdout.write(orjson.dumps(rows).decode() + "\n")
         return
@@ -381,7 +351,7 @@ def dlq_list(reason: Annotated[str | None, typer.Option(help="only this reason")
 
 
 @dlq_app.command("show")
-@_guard
+@guard
 def dlq_show(letter_id: Annotated[str, typer.Argument(help="PARTITION:OFFSET from dlq list")]) -> None:
     """Show one dead letter: headers and the original bytes.
 
@@ -393,11 +363,11 @@ def dlq_show(letter_id: Annotated[str, typer.Argument(help="PARTITION:OFFSET fro
             row["value"] = (r.value or b"").decode(errors="replace")
             sys.stdout.write(orjson.dumps(row, option=orjson.OPT_INDENT_2).decode() + "\n")
             return
-    _fail(f"no dead letter {letter_id}")
+    fail(f"no dead letter {letter_id}")
 
 
 @dlq_app.command("replay")
-@_guard
+@guard
 def dlq_replay(reason: Annotated[str | None, typer.Option(help="only this reason")] = None,
                since: Annotated[str | None, typer.Option(help="only letters failed at or after this ISO time")]
                = None) -> None:
@@ -411,8 +381,7 @@ def dlq_replay(reason: Annotated[str | None, typer.Option(help="only this reason
 
     s = _settings()
     letters = [r for r, _ in _unique_letters(_dead_letters(s))
-               if (reason is None or _letter_row(r).get("reason") == reason)
-               and (since is None or _letter_row(r).get("failed_at", "") >= since)]
+               if _matches(_letter_row(r), reason, since)]
     prod = make_producer(s.kafka_bootstrap)
     try:
         futures = [prod.send(s.topic, value=r.value, key=r.key) for r in letters]

@@ -7,11 +7,11 @@ from typing import Annotated
 
 import orjson
 import typer
-from elasticsearch import ConnectionError as EsConnectionError
 from elasticsearch import Elasticsearch
 from rich.console import Console
 from rich.table import Table
 
+from indexer.cli_common import guard
 from search_api.settings import ApiSettings
 from search_api.shops import list_suspended, set_suspended
 
@@ -24,12 +24,8 @@ def _es() -> tuple[Elasticsearch, ApiSettings]:
     return Elasticsearch(s.es_url, request_timeout=30, max_retries=1), s
 
 
-def _fail(msg: str) -> None:
-    Console(stderr=True).print(f"[red]error:[/red] {msg}")
-    raise typer.Exit(1)
-
-
 @shops_app.command("suspend")
+@guard
 def suspend(shop_id: Annotated[str, typer.Argument(help="the shop to hide")],
             reason: Annotated[str, typer.Option(help="shown to the merchant")] = "店铺已被平台暂停") -> None:
     """Hide every listing of a shop from search, suggestions and product pages, at once.
@@ -37,38 +33,31 @@ def suspend(shop_id: Annotated[str, typer.Argument(help="the shop to hide")],
     Example: catalog shops suspend shop-007 --reason 资质过期
     """
     es, s = _es()
-    try:
-        set_suspended(es, s.shops_index, shop_id, reason)
-    except EsConnectionError:
-        _fail(f"Elasticsearch is not reachable at {s.es_url}")
+    set_suspended(es, s.shops_index, shop_id, reason)
     console.print(f"suspended {shop_id}: {reason}")
 
 
 @shops_app.command("resume")
+@guard
 def resume(shop_id: Annotated[str, typer.Argument(help="the shop to show again")]) -> None:
     """Show a suspended shop's listings again.
 
     Example: catalog shops resume shop-007
     """
     es, s = _es()
-    try:
-        changed = set_suspended(es, s.shops_index, shop_id, None)
-    except EsConnectionError:
-        _fail(f"Elasticsearch is not reachable at {s.es_url}")
+    changed = set_suspended(es, s.shops_index, shop_id, None)
     console.print(f"resumed {shop_id}" if changed else f"{shop_id} was not suspended")
 
 
 @shops_app.command("list")
+@guard
 def list_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the suspended shops and why.
 
     Example: catalog shops list --json
     """
     es, s = _es()
-    try:
-        suspended = list_suspended(es, s.shops_index)
-    except EsConnectionError:
-        _fail(f"Elasticsearch is not reachable at {s.es_url}")
+    suspended = list_suspended(es, s.shops_index)
     if as_json:
         sys.stdout.write(orjson.dumps(suspended).decode() + "\n")
         return

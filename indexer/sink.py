@@ -64,20 +64,6 @@ class _TimedAnalyzer:
         self.version = inner.version
         self.cpu = 0.0
 
-    def document_fields(self, **kw: Any) -> dict[str, str]:
-        t = time.thread_time()
-        try:
-            return self.inner.document_fields(**kw)
-        finally:
-            self.cpu += time.thread_time() - t
-
-    def suggest_inputs(self, **kw: Any) -> list[str]:
-        t = time.thread_time()
-        try:
-            return self.inner.suggest_inputs(**kw)
-        finally:
-            self.cpu += time.thread_time() - t
-
     def analyze_product(self, **kw: Any) -> tuple[dict[str, str], list[str]]:
         t = time.thread_time()
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -59,18 +59,32 @@ def _wait_for(cfg: svc.Config, name: str, healthy: bool) -> bool:
         return False
 
 
-@pytest.fixture
-def es_url(services_config: svc.Config) -> str:
-    if not _wait_for(services_config, "es", svc.es_healthy(services_config)):
-        _missing(f"Elasticsearch at {services_config.es_url}")
-    return services_config.es_url
+@pytest.fixture(scope="session")
+def require_service(services_config: svc.Config) -> Callable[[str], str]:
+    """``require("es")`` / ``require("kafka")``: the service's address once it is healthy; else a
+    skip, or a failure under CI. For fixtures of any scope (the merchant world is per session)."""
+    cfg = services_config
+
+    def require(name: str) -> str:
+        if name == "es":
+            if not _wait_for(cfg, "es", svc.es_healthy(cfg)):
+                _missing(f"Elasticsearch at {cfg.es_url}")
+            return cfg.es_url
+        if not _wait_for(cfg, "kafka", svc.kafka_healthy(cfg)):
+            _missing(f"Kafka at {cfg.kafka_bootstrap}")
+        return cfg.kafka_bootstrap
+
+    return require
 
 
 @pytest.fixture
-def kafka_bootstrap(services_config: svc.Config) -> str:
-    if not _wait_for(services_config, "kafka", svc.kafka_healthy(services_config)):
-        _missing(f"Kafka at {services_config.kafka_bootstrap}")
-    return services_config.kafka_bootstrap
+def es_url(require_service: Callable[[str], str]) -> str:
+    return require_service("es")  # per test: a fault test may have restarted it
+
+
+@pytest.fixture
+def kafka_bootstrap(require_service: Callable[[str], str]) -> str:
+    return require_service("kafka")
 
 
 @pytest.fixture

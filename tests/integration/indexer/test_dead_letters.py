@@ -96,14 +96,6 @@ class ChokingAnalyzer:
     def __init__(self, inner, poison_title: str) -> None:
         self.inner, self.poison_title, self.version = inner, poison_title, inner.version
 
-    def document_fields(self, **kw):
-        if kw["title"] == self.poison_title:
-            raise RecursionError("maximum recursion depth exceeded")
-        return self.inner.document_fields(**kw)
-
-    def suggest_inputs(self, **kw):
-        return self.inner.suggest_inputs(**kw)
-
     def analyze_product(self, **kw):
         if kw["title"] == self.poison_title:
             raise RecursionError("maximum recursion depth exceeded")

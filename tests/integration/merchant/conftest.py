@@ -4,14 +4,12 @@ the slow part), API keys for both shops, and clients of the real app."""
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import merchant_world as world
 import pytest
-import services as svc
 from elasticsearch import AsyncElasticsearch, Elasticsearch
 from fastapi.testclient import TestClient
 
@@ -38,25 +36,6 @@ class World:
     es: Elasticsearch
 
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def _missing(msg: str) -> None:
-    if IN_CI:
-        pytest.fail(f"CI: {msg} (a skipped integration test is a failure)", pytrace=False)
-    pytest.skip(msg)
-
-
-def _kafka(cfg: svc.Config) -> str:
-    from kafka import KafkaAdminClient
-
-    try:
-        KafkaAdminClient(bootstrap_servers=cfg.kafka_bootstrap, request_timeout_ms=5000).close()
-    except Exception as err:
-        _missing(f"Kafka at {cfg.kafka_bootstrap} is not reachable ({err}); `make services`")
-    return cfg.kafka_bootstrap
-
-
 async def _issue_keys(settings: ApiSettings) -> Keys:
     es = AsyncElasticsearch(settings.es_url)
     try:
@@ -69,20 +48,16 @@ async def _issue_keys(settings: ApiSettings) -> Keys:
 
 
 @pytest.fixture(scope="session")
-def merchant_world(services_config: svc.Config) -> Iterator[World]:
-    try:
-        svc.wait_healthy(services_config, "es", timeout=90)
-    except svc.ServiceError:
-        _missing("Elasticsearch is not reachable; `make services`")
-    bootstrap = _kafka(services_config)
+def merchant_world(require_service: Callable[[str], str]) -> Iterator[World]:
+    es_url, bootstrap = require_service("es"), require_service("kafka")
     u = f"t{uuid.uuid4().hex[:10]}"
-    es = Elasticsearch(services_config.es_url, request_timeout=60, max_retries=3, retry_on_timeout=True)
+    es = Elasticsearch(es_url, request_timeout=60, max_retries=3, retry_on_timeout=True)
     alias, topic, dlq = f"{u}-products", f"{u}.changes", f"{u}.changes.dlq"
     create_index(es, f"{alias}-v1", get_analyzer())
     es.indices.put_alias(index=f"{alias}-v1", name=alias, is_write_index=True)
     ensure_topics(bootstrap, {topic: 3, dlq: 1})
     settings = ApiSettings(
-        es_url=services_config.es_url, index=alias, kafka_bootstrap=bootstrap, topic=topic, dlq_topic=dlq,
+        es_url=es_url, index=alias, kafka_bootstrap=bootstrap, topic=topic, dlq_topic=dlq,
         group_id=f"{u}-indexer", shops_index=f"{u}-shops", shop_status_ttl_s=0,
         merchant=MerchantSettings(keys_index=f"{u}-keys", key_iterations=1000, max_failures_per_key=10_000,
                                   max_failures_per_address=10_000, stream_timeout_s=20))

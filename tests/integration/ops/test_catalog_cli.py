@@ -49,27 +49,16 @@ def run_json(*args: str) -> Any:
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, es_url: str, kafka_bootstrap: str, unique: str,
+def env(monkeypatch: pytest.MonkeyPatch, es_url: str, kafka_bootstrap: str, topics: dict[str, str], unique: str,
         es: Elasticsearch) -> Iterator[dict[str, str]]:
-    """POCKET_* settings naming fresh topics, alias and group; everything removed afterwards."""
-    names = {"topic": f"{unique}.changes", "dlq_topic": f"{unique}.changes.dlq",
-             "index": f"{unique}-products", "group": f"{unique}-indexer"}
+    """POCKET_* settings naming the test's topics, a not-yet-created alias and a group."""
+    names = {**topics, "index": f"{unique}-products", "group": f"{unique}-indexer"}
     for key, value in {"POCKET_ES_URL": es_url, "POCKET_KAFKA_BOOTSTRAP": kafka_bootstrap,
                        "POCKET_TOPIC": names["topic"], "POCKET_DLQ_TOPIC": names["dlq_topic"],
-                       "POCKET_INDEX": names["index"], "POCKET_GROUP_ID": names["group"],
-                       "POCKET_TOPIC_PARTITIONS": "3"}.items():
+                       "POCKET_INDEX": names["index"], "POCKET_GROUP_ID": names["group"]}.items():
         monkeypatch.setenv(key, value)
     yield names
     es.options(ignore_status=404).indices.delete(index=f"{unique}-*")
-    from kafka import KafkaAdminClient
-
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-    try:
-        admin.delete_topics([names["topic"], names["dlq_topic"]])
-    except Exception:  # best effort
-        pass
-    finally:
-        admin.close()
 
 
 POISON = [b"{not json", b'{"type": "rename", "product_id": "x"}',
@@ -142,11 +131,7 @@ def test_status_dlq_and_snapshots_through_the_cli(env: dict[str, str], es: Elast
             sum(1 for e in lines if e["type"] == "delete")
 
     other = f"{env['index']}-restored"
-    from analyzers import get_analyzer
-    from indexer.admin import create_index
-
-    create_index(es, f"{other}-v1", get_analyzer())
-    es.indices.put_alias(index=f"{other}-v1", name=other, is_write_index=True)
+    assert runner.invoke(catalog, ["init"], env={"POCKET_INDEX": other}).exit_code == 0
     imported = runner.invoke(catalog, ["import", str(snapshot)], env={"POCKET_INDEX": other})
     assert imported.exit_code == 0, imported.output
     assert f"imported {len(lines)} events" in imported.stdout

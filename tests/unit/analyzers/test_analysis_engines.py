@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from analyzers import Analyzer
+from analyzers.fields import _attribute_values
 from analyzers.normalize import normalize, script_runs
 
 SHARED_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
@@ -68,21 +69,35 @@ def test_document_fields_identical_between_engines() -> None:
             assert Counter(a[field].split()) == Counter(b[field].split()), (title, field)
 
 
-def test_one_pass_product_analysis_equals_the_separate_calls() -> None:
-    """``analyze_product`` (the indexer's one pass) gives exactly the fields and suggestions of
-    ``document_fields`` + ``suggest_inputs``, on real titles with real brands and attributes."""
+def test_one_pass_product_analysis_equals_each_field_tokenised_on_its_own() -> None:
+    """``analyze_product`` (the indexer's one pass: shared title cut, cached short fields) gives,
+    field by field, what the uncached primitives give each text alone, on real catalog rows."""
     analyzer = Analyzer()
+    tok = analyzer._tok
     rows = []
     for name in CATALOGS:
         rows += [json.loads(line) for line in (SHARED_DATA / "catalog" / name).open(encoding="utf-8")]
     for row in rows[::7]:
         attrs = {k: v[0] for k, v in (row.get("attributes") or {}).items() if v}
         brand = (row.get("brands") or [None])[0] or attrs.get("品牌")
-        kw = {"title": row["title"], "brand": brand, "description": row["title"][::-1],
-              "category": row.get("category"), "attributes": attrs}
-        fields, inputs = analyzer.analyze_product(**kw)
-        assert fields == analyzer.document_fields(**kw), row["id"]
-        assert inputs == analyzer.suggest_inputs(title=row["title"], brand=brand), row["id"]
+        title, desc, category = row["title"], row["title"][::-1], row.get("category") or []
+        fields, inputs = analyzer.analyze_product(title=title, brand=brand, description=desc, category=category,
+                                                  attributes=attrs)
+        title_words = tok.words(title)
+        brand_words = tok.words((brand or "").replace("/", " "))
+        brand_words += [b for b in tok.brands_in(title_words) if b not in brand_words]
+        full, init = tok.pinyin_tokens(title)
+        assert fields["title_words"] == " ".join(title_words), row["id"]
+        assert (fields["title_pinyin"], fields["title_initials"]) == (" ".join(full), " ".join(init)), row["id"]
+        assert fields["brand_words"] == " ".join(brand_words), row["id"]
+        b_full, b_init = tok.pinyin_tokens(" ".join(brand_words))
+        assert fields["brand_pinyin"] == " ".join(dict.fromkeys(t for t in b_full + b_init if t)), row["id"]
+        assert fields["desc_words"] == " ".join(tok.words(desc)), row["id"]
+        assert fields["category_words"] == " ".join(tok.words(" ".join(category))), row["id"]
+        assert fields["attr_words"] == " ".join(tok.words(" ".join(_attribute_values(attrs)))), row["id"]
+        assert fields == analyzer.document_fields(title=title, brand=brand, description=desc, category=category,
+                                                  attributes=attrs)
+        assert inputs == analyzer.suggest_inputs(title=title, brand=brand), row["id"]
     # cached short fields hand out copies: mutating one result must not leak into the next
     first = analyzer.document_fields(title="兰蔻小黑瓶", brand="欧莱雅")["brand_words"]
     assert analyzer.document_fields(title="兰蔻小黑瓶", brand="欧莱雅")["brand_words"] == first
