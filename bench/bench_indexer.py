@@ -9,7 +9,8 @@
    so that the pipeline and the ceiling index the same documents.
 2. **Ceiling**: the same documents, built and pre-tokenised by the analyzer *before* the clock
    starts, bulk-loaded straight into a fresh index with ``parallel_bulk``; clock stops when a
-   refresh made them all searchable.
+   refresh made them all searchable. ES is warmed up first (``--warmup`` documents), and the
+   ceiling is measured before and again after the pipeline; the faster of the two counts.
 3. **Pipeline**: the events produced to a fresh 3-partition topic first, then
    ``python -m indexer.main`` started; clock from its first consumed event to the moment
    every product is visible to search (1 s refresh). Start-up time is reported apart.
@@ -159,27 +160,34 @@ def pct(xs: list[float], p: float) -> float:
 # ------------------------------------------------------------------------------------ runs
 
 
-def run_ceiling(es: Elasticsearch, events: list[dict[str, Any]], index: str) -> dict[str, float]:
+def prepare_ceiling(events: list[dict[str, Any]]) -> tuple[list[tuple[str, bytes]], float]:
+    """The ceiling's documents, built and pre-tokenised before any clock starts (and its CPU seconds)."""
     analyzer = get_analyzer()
     t = time.process_time()
     bodies = []
     for ev in events:
         state = merge_events(None, [decode_event(orjson.dumps(ev))]).source
         bodies.append((ev["product_id"], orjson.dumps(build_source(state, analyzer, text_changed=True))))
-    prep_cpu = time.process_time() - t
-    create_index(es, index, analyzer)
+    return bodies, time.process_time() - t
+
+
+def run_ceiling(es: Elasticsearch, bodies: list[tuple[str, bytes]], index: str) -> dict[str, float]:
+    """Bulk-load the pre-built documents into a fresh ``index`` until searchable; the index is deleted after."""
+    create_index(es, index, get_analyzer())
     es.cluster.health(index=index, wait_for_status="yellow", timeout="30s")
-    cpu0 = proc_cpu(es_pid())
-    t0 = time.perf_counter()
-    actions = ({"_op_type": "create", "_index": index, "_id": pid, "_source": body} for pid, body in bodies)
-    failed = sum(1 for ok, _ in parallel_bulk(es, actions, thread_count=2, chunk_size=500, raise_on_error=False)
-                 if not ok)
-    es.indices.refresh(index=index)
-    elapsed = time.perf_counter() - t0
-    n = visible(es, index)
-    assert failed == 0 and n == len(events), (failed, n)
-    return {"seconds": elapsed, "eps": len(events) / elapsed, "es_cpu": proc_cpu(es_pid()) - cpu0,
-            "prep_cpu": prep_cpu}
+    try:
+        cpu0 = proc_cpu(es_pid())
+        t0 = time.perf_counter()
+        actions = ({"_op_type": "create", "_index": index, "_id": pid, "_source": body} for pid, body in bodies)
+        failed = sum(1 for ok, _ in parallel_bulk(es, actions, thread_count=2, chunk_size=500,
+                                                  raise_on_error=False) if not ok)
+        es.indices.refresh(index=index)
+        elapsed = time.perf_counter() - t0
+        n = visible(es, index)
+        assert failed == 0 and n == len(bodies), (failed, n)
+        return {"seconds": elapsed, "eps": len(bodies) / elapsed, "es_cpu": proc_cpu(es_pid()) - cpu0}
+    finally:
+        es.indices.delete(index=index)
 
 
 def produce_all(bootstrap: str, topic: str, events: list[dict[str, Any]]) -> float:
@@ -257,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--load-rate", type=int, default=200, help="background patches/s during the freshness probe")
     ap.add_argument("--es-url", default=os.environ.get("POCKET_ES_URL", "http://127.0.0.1:9200"))
     ap.add_argument("--bootstrap", default=os.environ.get("POCKET_KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
+    ap.add_argument("--warmup", type=int, default=30_000, help="documents bulk-loaded first to warm ES's JIT")
     ap.add_argument("--env", action="append", default=[], help="extra POCKET_X=Y for the indexer")
     args = ap.parse_args(argv)
     es = Elasticsearch(args.es_url, request_timeout=120)
@@ -268,10 +277,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{n} upserts of real titles, {size:.0f} bytes per event on average", flush=True)
     proc: subprocess.Popen[bytes] | None = None
     try:
-        ceiling = run_ceiling(es, events, ceiling_index)
-        print(f"ceiling: {ceiling['eps']:.0f} docs/s ({ceiling['seconds']:.1f} s); pre-tokenising took "
-              f"{ceiling['prep_cpu']:.1f} CPU s beforehand", flush=True)
-        es.indices.delete(index=ceiling_index)
+        bodies, prep_cpu = prepare_ceiling(events)
+        print(f"pre-tokenising the ceiling's documents took {prep_cpu:.1f} CPU s (before any clock)", flush=True)
+        # A freshly started ES runs its first minute or two of indexing through a cold JIT, at up to
+        # 1.6x the CPU per document: warm it up first, and measure the ceiling both before and after
+        # the pipeline, keeping the faster one, so the ratio is never flattered by a cold ceiling.
+        warm = run_ceiling(es, bodies[: min(len(bodies), args.warmup)], f"{tag}-warmup")
+        print(f"warm-up: {warm['eps']:.0f} docs/s on {min(len(bodies), args.warmup)} documents", flush=True)
+        ceilings = [run_ceiling(es, bodies, ceiling_index)]
+        print(f"ceiling, before the pipeline: {ceilings[0]['eps']:.0f} docs/s ({ceilings[0]['seconds']:.1f} s)",
+              flush=True)
 
         create_index(es, f"{alias}-v1", get_analyzer())
         es.indices.put_alias(index=f"{alias}-v1", name=alias, is_write_index=True)
@@ -308,12 +323,19 @@ def main(argv: list[str] | None = None) -> int:
         dead = sum(v for k, v in m.items() if k.startswith("pocket_indexer_dead_letters_total"))
 
         lat = run_freshness(es, args.bootstrap, topic, alias, n, args.probes, args.load_rate)
+        proc.terminate()
+        proc.wait(timeout=60)
+        ceilings.append(run_ceiling(es, bodies, ceiling_index))
+        print(f"ceiling, after the pipeline: {ceilings[1]['eps']:.0f} docs/s ({ceilings[1]['seconds']:.1f} s)",
+              flush=True)
+        ceiling = max(ceilings, key=lambda c: c["eps"])
 
         ratio = eps / ceiling["eps"]
         print("\n=== indexer benchmark ===")
         print(f"events                 {n} ({size:.0f} B each), dead letters {dead:.0f}")
         print(f"ceiling (raw bulk)     {ceiling['eps']:8.0f} events/s  ({ceiling['seconds']:.1f} s, ES CPU "
-              f"{ceiling['es_cpu'] / n * 1e3:.3f} ms/event)")
+              f"{ceiling['es_cpu'] / n * 1e3:.3f} ms/event; the faster of "
+              f"{' and '.join(str(round(c['eps'])) for c in ceilings)})")
         print(f"pipeline (Kafka->ES)   {eps:8.0f} events/s  ({pipe_s:.1f} s from first event; start-up "
               f"{t_first - t_spawn:.1f} s)")
         print(f"ratio                  {ratio:8.2f}   (bar >= 0.80: {'PASS' if ratio >= 0.8 else 'FAIL'})")
@@ -336,7 +358,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"freshness ({len(lat)} probes, {args.load_rate}/s background patches, 1 s refresh): "
               f"p50 {p50:.3f} s, p99 {p99:.3f} s, max {max(lat):.3f} s "
               f"(bar p99 <= 1.5: {'PASS' if p99 <= 1.5 else 'FAIL'})")
-        print(orjson.dumps({"events": n, "ceiling_eps": round(ceiling["eps"]), "pipeline_eps": round(eps),
+        print(orjson.dumps({"events": n, "ceiling_eps": round(ceiling["eps"]),
+                            "ceilings_eps": [round(c["eps"]) for c in ceilings], "pipeline_eps": round(eps),
                             "ratio": round(ratio, 3), "cpu_ms_per_event": {k: round(v / n * 1e3, 4)
                                                                            for k, v in stages.items()},
                             "es_cpu_ms_per_event": round(es_cpu / n * 1e3, 4),
