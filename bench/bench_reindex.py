@@ -5,7 +5,8 @@
 1. **Documents**: the seeded demo catalog (``indexer/demo.py``), merged and analysed
    before any clock starts.
 2. **Ceiling**: those documents bulk-loaded straight into a fresh index (``parallel_bulk``,
-   2 threads, refresh off), the same way the reindex loads.
+   2 threads, refresh off), the same way the reindex loads; after a warm-up load, and again
+   at the end: the faster of the two counts.
 3. **Reindex, analysis unchanged**: ``catalog reindex --from index`` of the same documents
    behind a live alias: scan, copy, catch up, checks, swap.
 4. **Reindex, dictionary changed**: the same, with every document marked as analysed by an
@@ -98,6 +99,16 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(p / 100 * len(s)))]
 
 
+def ceiling_run(es: Elasticsearch, tag: str, docs: list[dict[str, Any]]) -> float:
+    """Docs per second of a raw bulk load into a fresh index (refresh off), deleted after."""
+    index = f"{tag}-ceiling"
+    create_index(es, index, get_analyzer(), refresh_interval="-1")
+    try:
+        return len(docs) / bulk(es, index, docs)
+    finally:
+        es.indices.delete(index=index)
+
+
 def run_reindex(es: Elasticsearch, cfg: ReindexConfig, api_url: str, clients: int) -> dict[str, Any]:
     loads = [Load(api_url) for _ in range(clients)]
     for ld in loads:
@@ -130,6 +141,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--products", type=int, default=100_000)
     ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--warmup", type=int, default=30_000, help="documents bulk-loaded first to warm ES's JIT")
     ap.add_argument("--es-url", default=os.environ.get("POCKET_ES_URL", "http://127.0.0.1:9200"))
     ap.add_argument("--kafka", default=os.environ.get("POCKET_KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
     args = ap.parse_args()
@@ -142,10 +154,11 @@ def main() -> int:
         docs = build_docs(args.products)
         ensure_topics(args.kafka, {topic: 3})
 
-        create_index(es, f"{tag}-ceiling", get_analyzer(), refresh_interval="-1")
-        ceiling = args.products / bulk(es, f"{tag}-ceiling", docs)
-        es.indices.delete(index=f"{tag}-ceiling")
-        print(f"ceiling: raw parallel_bulk of the same documents: {ceiling:,.0f} docs/s", flush=True)
+        # A cold JVM indexes at up to 1.6x the CPU per document: warm ES up, and measure the ceiling
+        # before and after the reindexes, keeping the faster, so a cold ceiling never flatters a ratio.
+        ceiling_run(es, tag, docs[: min(len(docs), args.warmup)])
+        ceilings = [ceiling_run(es, tag, docs)]
+        print(f"ceiling: raw parallel_bulk of the same documents: {ceilings[0]:,.0f} docs/s", flush=True)
 
         base = f"{alias}-00base"
         create_index(es, base, get_analyzer(), refresh_interval="-1")
@@ -173,6 +186,12 @@ def main() -> int:
         marked = [{**d, "analysis_version": "older"} for d in docs]
         bulk(es, live, marked)
         changed = run_reindex(es, cfg, url, args.clients)
+        api.terminate()
+        api.wait(10)
+        api = None
+        ceilings.append(ceiling_run(es, tag, docs))
+        ceiling = max(ceilings)
+        print(f"ceiling again, after the reindexes: {ceilings[1]:,.0f} docs/s", flush=True)
 
         print()
         print(f"{'run':28} {'docs/s':>9} {'x ceiling':>9} {'total s':>8} {'requests':>8} {'failed':>6} "
@@ -182,7 +201,8 @@ def main() -> int:
             print(f"{name:28} {rep.docs_per_second:>9,.0f} {rep.docs_per_second / ceiling:>9.2f} "
                   f"{r['elapsed']:>8.1f} {r['requests']:>8} {r['failed']:>6} {r['p50']:>7.1f} {r['p99']:>7.1f} "
                   f"{r['swap_p99']:>8.1f} {r['swap_max']:>8.1f}")
-        print(f"\nceiling {ceiling:,.0f} docs/s; {args.products} products; {args.clients} search clients; "
+        print(f"\nceiling {ceiling:,.0f} docs/s (the faster of {ceilings[0]:,.0f} and {ceilings[1]:,.0f}); "
+              f"{args.products} products; {args.clients} search clients; "
               f"bar: load >= 0.8 x ceiling, 0 failed requests")
         return 0
     finally:
