@@ -28,6 +28,7 @@ attr_words        attribute values' words (``黑色``, ``500ml``)
 from __future__ import annotations
 
 import functools
+import operator
 
 from analyzers import pinyin
 from analyzers.dictionary import CommerceDictionary, Segmenter
@@ -85,14 +86,17 @@ class Tokenizer:
                   cuts: list[list[str] | None] | None = None) -> list[str]:
         """Words of the runs, then the units not already among them. ``cuts`` (from :meth:`_cuts`)
         supplies the default-mode words already computed, so a run is not segmented twice."""
+        out: list[str] = []
         if search_mode:
-            words = [self.segmenter.cut_for_search(run) if kind == "cjk" else None for kind, run, _ in runs]
+            cut = self.segmenter.cut_for_search
+            for kind, run, _ in runs:
+                out.extend(cut(run) if kind == "cjk" else model_tokens(run))
         else:
             words = cuts if cuts is not None else self._cuts(runs)
-        out: list[str] = []
-        for (_, run, _), cjk_words in zip(runs, words, strict=True):
-            out.extend(cjk_words if cjk_words is not None else model_tokens(run))
-        out.extend(u for u in units if u not in out)
+            for (_, run, _), cjk_words in zip(runs, words, strict=True):
+                out.extend(cjk_words if cjk_words is not None else model_tokens(run))
+        if units:
+            out.extend(u for u in units if u not in out)
         return out
 
     def _cuts(self, runs: list[tuple[str, str, int]]) -> list[list[str] | None]:
@@ -172,7 +176,10 @@ class Tokenizer:
         the words, the pinyin and the suggestions alike (the indexing hot path).
         """
         title = title if isinstance(title, str) else ""
-        runs, units = self._runs(title)
+        pre = camel_split(title)
+        norm = normalize(pre)
+        units = unit_tokens(pre)
+        runs = script_runs(norm)
         title_words = self._words_of(runs, units)
         cuts = self._cuts(runs)
         brand_text = brand if isinstance(brand, str) else ""
@@ -198,7 +205,9 @@ class Tokenizer:
         if not suggest:
             return doc, []
         whole = self._words_of(runs, units, search_mode=False, cuts=cuts)
-        return doc, self._suggest_inputs(title, brand, whole, t_full, t_init)
+        # Without a camel-case mark the title's own normalisation is the one already made.
+        plain = norm if "-" not in pre else normalize(title)
+        return doc, self._suggest_inputs(title, brand, whole, t_full, t_init, norm_title=plain)
 
     def suggest_inputs(self, *, title: str, brand: str | None = None) -> list[str]:
         """Completion inputs of a product (see :meth:`analyzers.Analyzer.suggest_inputs`)."""
@@ -208,22 +217,22 @@ class Tokenizer:
         return self._suggest_inputs(title, brand, self._words_of(runs, units, search_mode=False), full, init)
 
     def _suggest_inputs(self, title: str, brand: str | None, words: list[str], full: list[str],
-                        init: list[str]) -> list[str]:
+                        init: list[str], *, norm_title: str | None = None) -> list[str]:
         out: list[str] = []
-        norm_title = normalize(title)
+        if norm_title is None:
+            norm_title = normalize(title)
         if norm_title:
             out.append(norm_title[:60])
         else:
             words, full, init = [], [], []
         if isinstance(brand, str) and brand.strip():
-            for part in brand.replace("/", " / ").split(" / "):
-                if normalize(part):
-                    out.append(normalize(part)[:60])
+            out.extend(_brand_inputs(brand))
         product = self.main_product_word(words)
         if product:
             out.append(product)
-            if pinyin.full(product):
-                out.extend([pinyin.full(product), pinyin.initials(product)])
+            p_full, p_init = pinyin.full_and_initials(product)
+            if p_full:
+                out.extend([p_full, p_init])
                 out.extend(pinyin.mixed_prefixes(product)[:2])
         if full:
             out.append("".join(full)[:60])
@@ -236,6 +245,14 @@ class Tokenizer:
         tagged = [w for w in cjk if (e := self.dictionary.entries.get(w)) is not None and e.tag == "product"]
         pool = tagged or cjk
         return max(pool, key=len) if pool else ""
+
+
+@functools.lru_cache(maxsize=16_384)
+def _brand_inputs(brand: str) -> tuple[str, ...]:
+    """The completion inputs of a brand value (``"兰蔻/Lancome"`` -> ``兰蔻``, ``lancome``); cached,
+    as brands repeat across a catalog."""
+    parts = (normalize(part) for part in brand.replace("/", " / ").split(" / "))
+    return tuple(p[:60] for p in parts if p)
 
 
 def chars_of(norm: str) -> list[str]:
@@ -263,7 +280,7 @@ def _bigrams_of_runs(runs: list[tuple[str, str, int]]) -> list[str]:
     out: list[str] = []
     for kind, run, _ in runs:
         if kind == "cjk":
-            out.extend(run[i:i + 2] for i in range(len(run) - 1))
+            out.extend(map(operator.add, run, run[1:]))
     return out
 
 

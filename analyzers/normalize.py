@@ -101,11 +101,7 @@ def script_runs(norm: str) -> list[tuple[str, str, int]]:
     Punctuation, spaces and symbols separate runs and are dropped. Latin letters and digits
     stay together in one alnum run (``iphone15promax``, ``sk-ii``, ``15.6``).
     """
-    runs = []
-    for m in _RUNS.finditer(norm):
-        kind = "cjk" if m.group(1) else "alnum"
-        runs.append((kind, m.group(0), m.start()))
-    return runs
+    return [("cjk" if m.lastindex == 1 else "alnum", m.group(), m.start()) for m in _RUNS.finditer(norm)]
 
 
 _CAMEL = re.compile(r"(?<=[a-z]{2})(?=[A-Z])")
