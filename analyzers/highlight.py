@@ -28,33 +28,36 @@ def highlight_terms(qa: QueryAnalysis) -> list[str]:
 
 
 def highlight(title: str, qa: QueryAnalysis, *, pre: str = "<em>", post: str = "</em>",
-              escape: bool = False) -> str:
+              escape: bool = False, terms: list[str] | None = None) -> str:
     """Return ``title`` with the parts matching ``qa`` wrapped in ``pre``/``post``.
 
-    ``escape=True`` HTML-escapes the title text (not the tags). Never raises; a title with
-    nothing to mark comes back unchanged.
+    ``escape=True`` HTML-escapes the title text (not the tags). ``terms``: the query's
+    :func:`highlight_terms`, when already computed for the hits of one search. Never raises;
+    a title with nothing to mark comes back unchanged.
     """
     if not isinstance(title, str) or not title:
         return title if isinstance(title, str) else ""
-    terms = highlight_terms(qa)
+    if terms is None:
+        terms = highlight_terms(qa)
     if not terms:
         return html.escape(title) if escape else title
     norm, origin = normalize_with_offsets(title)
-    marks = [False] * len(title)
-    for term in terms:
-        for m in re.finditer(re.escape(term), norm):
-            for i in range(m.start(), m.end()):
-                marks[origin[i]] = True
+    marks = bytearray(len(title))
+    for term in terms:  # every non-overlapping occurrence of each term
+        at = norm.find(term)
+        while at != -1:
+            end = at + len(term)
+            for i in range(at, end):
+                marks[origin[i]] = 1
+            at = norm.find(term, end)
+    text = html.escape if escape else str
     out: list[str] = []
-    inside = False
-    for ch, marked in zip(title, marks, strict=True):
-        if marked and not inside:
-            out.append(pre)
-            inside = True
-        elif not marked and inside:
-            out.append(post)
-            inside = False
-        out.append(html.escape(ch) if escape else ch)
-    if inside:
-        out.append(post)
+    done = 0
+    for run in _MARKED.finditer(marks):  # runs of marked characters, in order
+        out += [text(title[done:run.start()]), pre, text(title[run.start():run.end()]), post]
+        done = run.end()
+    out.append(text(title[done:]))
     return "".join(out)
+
+
+_MARKED = re.compile(rb"\x01+")

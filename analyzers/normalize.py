@@ -56,6 +56,10 @@ def _fold(text: str) -> str:
     return _strip_latin_accents(unicodedata.normalize("NFKC", text)).casefold()
 
 
+#: :func:`_fold` of one character, cached: titles repeat a few thousand distinct characters.
+_fold_char = functools.lru_cache(maxsize=65_536)(_fold)
+
+
 @functools.lru_cache(maxsize=4096)
 def _t2s_char(ch: str) -> str:
     return _T2S.convert(ch)
@@ -80,13 +84,14 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
     on the whole string for phrase context and is mapped positionally when it keeps the
     length, which ``t2s`` does for practically all input; otherwise per character.
     """
-    out: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(text):
-        folded = _fold(ch)
-        out.append(folded)
-        origin.extend([i] * len(folded))
-    folded_text = "".join(out)
+    parts = [_fold_char(ch) for ch in text]
+    folded_text = "".join(parts)
+    if len(folded_text) == len(text) and max(map(len, parts), default=1) == 1:  # one char each: identity
+        origin = list(range(len(text)))
+    else:
+        origin = []
+        for i, folded in enumerate(parts):
+            origin.extend([i] * len(folded))
     converted = _T2S.convert(folded_text)
     if len(converted) != len(folded_text):
         converted = "".join(_t2s_char(c) if _CJK_CHAR.match(c) else c for c in folded_text)

@@ -128,6 +128,11 @@ class Analyzer:
         """Analyse a shopper's query; never raises on any text."""
         return analyze_query(self._tok, self.synonyms, text)
 
+    def warm(self) -> None:
+        """Build the query-side tables made lazily (the corrector's pinyin index) now, so that a
+        server's first zero-result search does not pay for them."""
+        self.correct("")
+
     def correct(self, text: str) -> str:
         """Spelling correction for a query that found nothing: homophones and pinyin.
 
@@ -139,9 +144,15 @@ class Analyzer:
             self._corrector = Corrector(self.dictionary, self._tok.segmenter)
         return self._corrector.correct(text)
 
-    def highlight(self, title: str, qa: QueryAnalysis, *, pre: str = "<em>", post: str = "</em>") -> str:
-        """Wrap the parts of the *original* title that match the query in pre/post tags."""
-        return _highlight.highlight(title, qa, pre=pre, post=post)
+    def highlight(self, title: str, qa: QueryAnalysis, *, pre: str = "<em>", post: str = "</em>",
+                  terms: list[str] | None = None) -> str:
+        """Wrap the parts of the *original* title that match the query in pre/post tags
+        (``terms``: :meth:`highlight_terms` of ``qa``, computed once for all the hits)."""
+        return _highlight.highlight(title, qa, pre=pre, post=post, terms=terms)
+
+    def highlight_terms(self, qa: QueryAnalysis) -> list[str]:
+        """The query terms :meth:`highlight` marks."""
+        return _highlight.highlight_terms(qa)
 
     def explain(self, text: str) -> dict[str, list[str]]:
         """The tokens every index field would hold for ``text`` used as title and brand,

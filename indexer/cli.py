@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import orjson
 import typer
 from elasticsearch import Elasticsearch
+from elasticsearch.serializer import OrjsonSerializer
 from rich.console import Console
 from rich.table import Table
 
@@ -43,7 +44,7 @@ def _settings() -> IndexerSettings:
 
 
 def _es(s: IndexerSettings) -> Elasticsearch:
-    return Elasticsearch(s.es_url, request_timeout=30, max_retries=1)
+    return Elasticsearch(s.es_url, request_timeout=30, max_retries=1, serializer=OrjsonSerializer())
 
 
 @app.command()

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from elasticsearch import Elasticsearch
+from elasticsearch.serializer import OrjsonSerializer
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import CommitFailedError, KafkaError
@@ -76,8 +77,8 @@ class Indexer:
                  on_batch: Callable[[dict[str, int]], None] | None = None) -> None:
         self.settings = s = settings
         self.metrics = metrics if metrics is not None else IndexerMetrics()
-        self.es = es if es is not None else Elasticsearch(s.es_url, request_timeout=30,
-                                                          retry_on_timeout=False, max_retries=0)
+        self.es = es if es is not None else Elasticsearch(s.es_url, request_timeout=30, retry_on_timeout=False,
+                                                          max_retries=0, serializer=OrjsonSerializer())
         self.sink = EsSink(self.es, index=s.index, analyzer=analyzer or get_analyzer(),
                            chunk_size=s.bulk_chunk_size, threads=s.bulk_threads)
         self.consumer = KafkaConsumer(

@@ -7,6 +7,7 @@ import signal
 import sys
 
 from elasticsearch import Elasticsearch
+from elasticsearch.serializer import OrjsonSerializer
 
 from analyzers import get_analyzer
 from indexer.admin import ensure_alias, ensure_topics
@@ -21,7 +22,7 @@ def main() -> int:
     settings = IndexerSettings()
     setup_logging(settings.log_level)
     analyzer = get_analyzer()
-    es = Elasticsearch(settings.es_url, request_timeout=30, max_retries=0)
+    es = Elasticsearch(settings.es_url, request_timeout=30, max_retries=0, serializer=OrjsonSerializer())
     ensure_alias(es, settings.index, analyzer)
     ensure_topics(settings.kafka_bootstrap, {settings.topic: settings.topic_partitions,
                                              settings.dlq_topic: 1})

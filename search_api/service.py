@@ -259,12 +259,13 @@ class SearchService:
         w = self.settings.ranking
         hits = []
         last_sort = None
+        terms = self.analyzer.highlight_terms(qa)
         for h in resp["hits"]["hits"]:
             src = h["_source"]
             hit: dict[str, Any] = {
                 "id": h["_id"], "title": src.get("title"),
                 "highlight": self.analyzer.highlight(src.get("title") or "", qa, pre=p.hl_pre,
-                                                     post=p.hl_post),
+                                                     post=p.hl_post, terms=terms),
                 "price": src.get("price"), "shop_id": src.get("shop_id"), "shop_name": src.get("shop_name"),
                 "brand": src.get("brand"), "image": src.get("image"), "category": src.get("category_path"),
                 "sales": src.get("sales"), "rating": src.get("rating"), "in_stock": src.get("in_stock"),
