@@ -1,10 +1,13 @@
 """Search API benchmark: ``/search`` against the very same Elasticsearch requests sent directly.
 
-``python -m bench.bench_api [--products 100000] [--queries 2000] [--keep-index]``
+``python -m bench.bench_api [--products 100000] [--catalog real|demo] [--queries 2000] [--keep-index]``
 
-1. **Catalog**: ``indexer.demo.demo_products`` (seeded; every field generated, nothing from the
-   shared research data), built into documents by the indexer's own merge and
-   ``build_source`` and bulk-loaded into a fresh index behind a fresh alias.
+1. **Catalog** (``--catalog``): ``real`` (default) is 100k products with real Taobao/Tmall/JD
+   titles, brands, categories and attributes from ``../shared/data/catalog`` (the indexer
+   benchmark's products), so real queries meet the vocabulary of a real shop; ``demo`` is the
+   generated demo catalog (``indexer.demo``), which real queries often miss, so that most
+   searches go through zero-result recovery. Built into documents by the indexer's own merge
+   and ``build_source`` and bulk-loaded into a fresh index behind a fresh alias.
 2. **Query mix**: real Taobao queries from ``../shared/data/queries/multicpr_ecom_train_queries.tsv``
    (a seeded sample). Storefront parameters are added the way a shop page sends them, on a fixed
    share of requests: 15% scoped to a shop, 10% sorted by price, 5% on page 2.
@@ -58,12 +61,23 @@ from search_api.settings import ApiSettings
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ROOT.parent / "shared" / "data" / "queries" / "multicpr_ecom_train_queries.tsv"
 ES_URL = os.environ.get("POCKET_ES_URL", "http://127.0.0.1:9200")
-SHOPS = [f"shop-{i:03d}" for i in range(1, 11)]
 
 
 # ------------------------------------------------------------------ catalog
 
-def load_catalog(es: Elasticsearch, alias: str, n: int) -> None:
+def catalog_events(kind: str, n: int) -> list[dict[str, Any]]:
+    if kind == "demo":
+        return list(demo_events(n, seed=7))
+    from bench.bench_indexer import make_events
+
+    return make_events(n, seed=7)
+
+
+def shops_of(events: list[dict[str, Any]]) -> list[str]:
+    return sorted({ev["shop_id"] for ev in events})[:10]
+
+
+def load_catalog(es: Elasticsearch, alias: str, events: list[dict[str, Any]]) -> None:
     analyzer = get_analyzer()
     index = f"{alias}-v1"
     create_index(es, index, analyzer, refresh_interval="-1")
@@ -71,7 +85,7 @@ def load_catalog(es: Elasticsearch, alias: str, n: int) -> None:
     t = time.perf_counter()
 
     def actions() -> Any:
-        for ev in demo_events(n, seed=7):
+        for ev in events:
             state = merge_events(None, [decode_event(orjson.dumps(ev))]).source
             yield {"_op_type": "create", "_index": index, "_id": ev["product_id"],
                    "_source": orjson.dumps(build_source(state, analyzer, text_changed=True))}
@@ -83,10 +97,10 @@ def load_catalog(es: Elasticsearch, alias: str, n: int) -> None:
     es.options(request_timeout=600).indices.forcemerge(index=index, max_num_segments=1)
     count = es.count(index=alias)["count"]
     print(f"indexed {count} products in {time.perf_counter() - t:.0f} s ({failed} failed)")
-    assert failed == 0 and count == n
+    assert failed == 0 and count == len(events)
 
 
-def query_mix(k: int, seed: int = 5) -> list[SearchParams]:
+def query_mix(k: int, shops: list[str], seed: int = 5) -> list[SearchParams]:
     lines = QUERIES.read_text(encoding="utf-8").splitlines()
     rng = random.Random(seed)
     out = []
@@ -95,7 +109,7 @@ def query_mix(k: int, seed: int = 5) -> list[SearchParams]:
         r = rng.random()
         p = SearchParams(q=q)
         if r < 0.15:
-            p.shop_id = rng.choice(SHOPS)
+            p.shop_id = rng.choice(shops)
         elif r < 0.25:
             p.sort = SortMode.PRICE_ASC
         elif r < 0.30:
@@ -262,23 +276,26 @@ def main() -> None:
     ap.add_argument("--products", type=int, default=100_000)
     ap.add_argument("--queries", type=int, default=2000, help="distinct requests in the mix")
     ap.add_argument("--requests", type=int, default=4000, help="requests per run at 20 clients")
+    ap.add_argument("--catalog", choices=("real", "demo"), default="real",
+                    help="real titles from ../shared/data/catalog, or the generated demo catalog")
     ap.add_argument("--keep-index", action="store_true", help="keep (and reuse) the bench index")
     args = ap.parse_args()
 
     es = Elasticsearch(ES_URL, request_timeout=120)
-    alias = f"bench-api-{args.products}"
+    alias = f"bench-api-{args.catalog}-{args.products}"
+    events = catalog_events(args.catalog, args.products)
     if not (args.keep_index and es.indices.exists_alias(name=alias)):
         es.options(ignore_status=404).indices.delete(index=f"{alias}-*")
-        load_catalog(es, alias, args.products)
+        load_catalog(es, alias, events)
     proc = None
     try:
-        mix = query_mix(args.queries)
+        mix = query_mix(args.queries, shops_of(events))
         captured = asyncio.run(capture(alias, mix))
         extra = sum(len(c) - 1 for c in captured)
         print(f"query mix: {len(mix)} requests from {QUERIES.name}; {extra} extra ES requests "
               f"(便宜 ceilings, zero-result recovery) replayed in the direct run too; "
               f"{sum(1 for c in captured if len(c) > 1)} of the {len(mix)} searches made more than one "
-              f"(real queries often miss the generated demo catalog, which makes the mix heavy)")
+              f"({args.catalog} catalog of {args.products} products)")
         proc, api_url = start_api(alias)
         res = asyncio.run(measure(api_url, [url_of(p) for p in mix], captured, args.requests,
                                   floor_bodies(alias, mix)))
