@@ -40,6 +40,7 @@ from typing import Any
 import orjson
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import parallel_bulk
+from elasticsearch.serializer import OrjsonSerializer
 from kafka import KafkaAdminClient, KafkaProducer
 
 from analyzers import get_analyzer
@@ -268,7 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=int, default=30_000, help="documents bulk-loaded first to warm ES's JIT")
     ap.add_argument("--env", action="append", default=[], help="extra POCKET_X=Y for the indexer")
     args = ap.parse_args(argv)
-    es = Elasticsearch(args.es_url, request_timeout=120)
+    # The same client as the indexer and the catalog CLI (orjson), for the ceiling as for the run.
+    es = Elasticsearch(args.es_url, request_timeout=120, serializer=OrjsonSerializer())
     tag = f"bench{uuid.uuid4().hex[:8]}"
     ceiling_index, alias, topic, dlq = f"{tag}-ceiling", f"{tag}-products", f"{tag}.changes", f"{tag}.changes.dlq"
     n = args.events

@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import parallel_bulk
+from elasticsearch.serializer import OrjsonSerializer
 
 from analyzers import get_analyzer
 from indexer.admin import create_index, ensure_topics
@@ -145,7 +146,8 @@ def main() -> int:
     ap.add_argument("--es-url", default=os.environ.get("POCKET_ES_URL", "http://127.0.0.1:9200"))
     ap.add_argument("--kafka", default=os.environ.get("POCKET_KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
     args = ap.parse_args()
-    es = Elasticsearch(args.es_url, request_timeout=120)
+    # The same client as the indexer and the catalog CLI (orjson), for the ceiling as for the run.
+    es = Elasticsearch(args.es_url, request_timeout=120, serializer=OrjsonSerializer())
     tag = f"bench-rx-{uuid.uuid4().hex[:6]}"
     alias, topic = f"{tag}-products", f"{tag}.changes"
     api = None
