@@ -37,6 +37,8 @@ class SearchResponse(BaseModel):
     partial: bool
     hits: list[Hit]
     facets: dict[str, Any]
+    #: False when the facets counted only the best ``facet_sample`` matches of a broad text search.
+    facets_exact: bool
     applied: dict[str, Any]
     next: str | None
 

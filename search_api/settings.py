@@ -44,6 +44,9 @@ class ApiSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     es_timeout_ms: int = Field(1500, ge=50, description="ES-side search timeout (partial results after)")
+    facet_sample: int = Field(
+        2000, ge=0, description="facets of a text search count its best N matches per shard (``facets_exact`` "
+        "says when that was all of them); 0: count every match")
     request_timeout_s: float = Field(5.0, gt=0, description="client-side timeout to ES")
     ranking: RankingWeights = RankingWeights()
     # The indexer's topics and group (same names as IndexerSettings): merchant pending/DLQ look-ups.
