@@ -73,10 +73,16 @@ class Tokenizer:
     # -- token streams -------------------------------------------------------------------
     def prepare(self, text: str) -> tuple[str, list[str]]:
         """Normalised text (camel case marked) and its canonical unit tokens."""
+        _, norm, units = self._prepared(text)
+        return norm, units
+
+    @staticmethod
+    def _prepared(text: str) -> tuple[str, str, list[str]]:
+        """The camel-marked text, its normalisation and its unit tokens ("" and [] for no text)."""
         if not text or not isinstance(text, str):
-            return "", []
+            return "", "", []
         pre = camel_split(text)
-        return normalize(pre), unit_tokens(pre)
+        return pre, normalize(pre), unit_tokens(pre)
 
     def _runs(self, text: str) -> tuple[list[tuple[str, str, int]], list[str]]:
         norm, units = self.prepare(text)
@@ -176,9 +182,7 @@ class Tokenizer:
         the words, the pinyin and the suggestions alike (the indexing hot path).
         """
         title = title if isinstance(title, str) else ""
-        pre = camel_split(title)
-        norm = normalize(pre)
-        units = unit_tokens(pre)
+        pre, norm, units = self._prepared(title)
         runs = script_runs(norm)
         title_words = self._words_of(runs, units)
         cuts = self._cuts(runs)

@@ -131,7 +131,12 @@ class Analyzer:
     def warm(self) -> None:
         """Build the query-side tables made lazily (the corrector's pinyin index) now, so that a
         server's first zero-result search does not pay for them."""
-        self.correct("")
+        self._get_corrector()
+
+    def _get_corrector(self) -> Corrector:
+        if self._corrector is None:
+            self._corrector = Corrector(self.dictionary, self._tok.segmenter)
+        return self._corrector
 
     def correct(self, text: str) -> str:
         """Spelling correction for a query that found nothing: homophones and pinyin.
@@ -140,9 +145,7 @@ class Analyzer:
         unchanged when there is nothing to correct. Never raises. The first call builds the
         pinyin index of the dictionary (~0.3 s).
         """
-        if self._corrector is None:
-            self._corrector = Corrector(self.dictionary, self._tok.segmenter)
-        return self._corrector.correct(text)
+        return self._get_corrector().correct(text)
 
     def highlight(self, title: str, qa: QueryAnalysis, *, pre: str = "<em>", post: str = "</em>",
                   terms: list[str] | None = None) -> str:

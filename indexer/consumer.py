@@ -69,6 +69,13 @@ class _Rebalance(ConsumerRebalanceListener):
         log.info("partitions assigned", extra={"partitions": sorted(str(tp) for tp in assigned)})
 
 
+def es_client(settings: IndexerSettings) -> Elasticsearch:
+    """The indexer's ES client: no client-side retries (the consumer retries whole batches, with
+    backoff and paused partitions), orjson both ways."""
+    return Elasticsearch(settings.es_url, request_timeout=30, retry_on_timeout=False, max_retries=0,
+                         serializer=OrjsonSerializer())
+
+
 class Indexer:
     """One indexer process's consumer loop. :meth:`run` blocks until :meth:`stop`."""
 
@@ -77,8 +84,7 @@ class Indexer:
                  on_batch: Callable[[dict[str, int]], None] | None = None) -> None:
         self.settings = s = settings
         self.metrics = metrics if metrics is not None else IndexerMetrics()
-        self.es = es if es is not None else Elasticsearch(s.es_url, request_timeout=30, retry_on_timeout=False,
-                                                          max_retries=0, serializer=OrjsonSerializer())
+        self.es = es if es is not None else es_client(s)
         self.sink = EsSink(self.es, index=s.index, analyzer=analyzer or get_analyzer(),
                            chunk_size=s.bulk_chunk_size, threads=s.bulk_threads)
         self.consumer = KafkaConsumer(

@@ -6,12 +6,9 @@ import logging
 import signal
 import sys
 
-from elasticsearch import Elasticsearch
-from elasticsearch.serializer import OrjsonSerializer
-
 from analyzers import get_analyzer
 from indexer.admin import ensure_alias, ensure_topics
-from indexer.consumer import Indexer
+from indexer.consumer import Indexer, es_client
 from indexer.logs import setup_logging
 from indexer.settings import IndexerSettings
 
@@ -22,7 +19,7 @@ def main() -> int:
     settings = IndexerSettings()
     setup_logging(settings.log_level)
     analyzer = get_analyzer()
-    es = Elasticsearch(settings.es_url, request_timeout=30, max_retries=0, serializer=OrjsonSerializer())
+    es = es_client(settings)
     ensure_alias(es, settings.index, analyzer)
     ensure_topics(settings.kafka_bootstrap, {settings.topic: settings.topic_partitions,
                                              settings.dlq_topic: 1})

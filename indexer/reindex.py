@@ -418,8 +418,7 @@ def reindex(es: Elasticsearch, cfg: ReindexConfig, analyzer: Analyzer, *, resume
             create_index(es, new_index, analyzer, replicas=0, refresh_interval="-1")
             phase = "load"
         if phase == "create":  # stopped before the offsets were recorded: start them now
-            start = committed_offsets(cfg.kafka_bootstrap, cfg.group_id, cfg.topic)
-            update_lock(es, cfg.alias, phase="load", offsets={str(k): v for k, v in start.items()})
+            start = _record_offsets(es, cfg)
             phase = "load"
     else:
         new_index = new_index_name(cfg.alias)
@@ -427,8 +426,7 @@ def reindex(es: Elasticsearch, cfg: ReindexConfig, analyzer: Analyzer, *, resume
                                   "started_at": datetime.now(UTC).isoformat(), "new_index": new_index,
                                   "phase": "create", "offsets": {}, "source": cfg.source, "path": cfg.path})
         create_index(es, new_index, analyzer, replicas=0, refresh_interval="-1")
-        start = committed_offsets(cfg.kafka_bootstrap, cfg.group_id, cfg.topic)
-        update_lock(es, cfg.alias, phase="load", offsets={str(k): v for k, v in start.items()})
+        start = _record_offsets(es, cfg)
     swapped = new_index in old_targets  # resumed after the swap itself
     old_targets = [i for i in old_targets if i != new_index]
     report = ReindexReport(new_index=new_index, old_indices=old_targets,
@@ -466,6 +464,14 @@ def reindex(es: Elasticsearch, cfg: ReindexConfig, analyzer: Analyzer, *, resume
     report.seconds = round(time.monotonic() - t0, 2)
     report.docs_per_second = round(report.loaded / load_seconds, 1) if report.loaded and load_seconds else 0.0
     return report
+
+
+def _record_offsets(es: Elasticsearch, cfg: ReindexConfig) -> dict[int, int]:
+    """The live indexer's committed offsets, recorded in the lock before the load: the catch-up
+    replays from them."""
+    start = committed_offsets(cfg.kafka_bootstrap, cfg.group_id, cfg.topic)
+    update_lock(es, cfg.alias, phase="load", offsets={str(k): v for k, v in start.items()})
+    return start
 
 
 def _load(es: Elasticsearch, cfg: ReindexConfig, new_index: str, old_targets: list[str], sink: EsSink,

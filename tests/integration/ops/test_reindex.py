@@ -75,6 +75,11 @@ class SearchTraffic(threading.Thread):
         return [r for r in self.results if r[1] != 200]
 
 
+def _caught_up(settings: Any) -> None:
+    """Wait until the live indexer has committed everything produced so far."""
+    wait_caught_up(settings.kafka_bootstrap, settings.topic, settings.group_id)
+
+
 @pytest.fixture
 def world(es_url: str, kafka_bootstrap: str, topics: dict[str, str], index_alias: str, unique: str,
           es: Elasticsearch) -> Iterator[dict[str, Any]]:
@@ -94,7 +99,7 @@ def test_reindex_under_live_writes_and_search_loses_nothing_and_never_fails(
     before, during = gen.events(4000), gen.events(1500)
     produce(settings.kafka_bootstrap, settings.topic, before)
     with indexer_thread(settings), TestClient(create_app(ApiSettings(es_url=es_url, index=cfg.alias))) as api:
-        wait_caught_up(settings.kafka_bootstrap, settings.topic, settings.group_id)
+        _caught_up(settings)
         old = alias_targets(es, cfg.alias)
         writer = Background(settings.kafka_bootstrap, settings.topic, during, chunk=50, interval=0.2)
         traffic = SearchTraffic(api, ["手机", "华为手机", "面霜", "坚果", "蓝牙耳机", "保温杯"])
@@ -104,7 +109,7 @@ def test_reindex_under_live_writes_and_search_loses_nothing_and_never_fails(
             report = reindex(es, cfg, get_analyzer())
         finally:
             writer.finish()
-            wait_caught_up(settings.kafka_bootstrap, settings.topic, settings.group_id)
+            _caught_up(settings)
             traffic.halt.set()
             traffic.join(30)
     assert alias_targets(es, cfg.alias) == [report.new_index] and report.new_index not in old
@@ -123,11 +128,11 @@ def test_reindex_copies_writes_the_live_index_has_not_refreshed_yet(es: Elastics
     first, unrefreshed = gen.events(600), gen.events(400)
     produce(settings.kafka_bootstrap, settings.topic, first)
     with indexer_thread(settings):
-        wait_caught_up(settings.kafka_bootstrap, settings.topic, settings.group_id)
+        _caught_up(settings)
         es.indices.put_settings(index=cfg.alias, settings={"index": {"refresh_interval": "-1"}})
         es.indices.refresh(index=cfg.alias)
         produce(settings.kafka_bootstrap, settings.topic, unrefreshed)
-        wait_caught_up(settings.kafka_bootstrap, settings.topic, settings.group_id)
+        _caught_up(settings)
         report = reindex(es, cfg, get_analyzer())
     assert report.caught_up == 0  # all of it came from the load, none from the replay
     assert_no_diffs(es, cfg.alias, expected_state(first + unrefreshed))
@@ -141,11 +146,11 @@ def test_rollback_points_back_and_replays_what_the_old_index_missed(
     first, later = gen.events(900), gen.events(400)
     produce(settings.kafka_bootstrap, settings.topic, first)
     with indexer_thread(settings):
-        wait_caught_up(settings.kafka_bootstrap, settings.topic, settings.group_id)
+        _caught_up(settings)
         original = alias_targets(es, cfg.alias)
         report = reindex(es, cfg, get_analyzer())
         produce(settings.kafka_bootstrap, settings.topic, later)  # lands in the new index only
-        wait_caught_up(settings.kafka_bootstrap, settings.topic, settings.group_id)
+        _caught_up(settings)
         out = rollback(es, cfg.alias, get_analyzer(), kafka_bootstrap=settings.kafka_bootstrap,
                        topic=settings.topic)
     assert out["now"] == original[0] and out["was"] == [report.new_index]
@@ -178,7 +183,7 @@ def test_a_reindex_stopped_after_its_load_resumes_without_loading_again(
     first, during = gen.events(1200), gen.events(300)
     produce(settings.kafka_bootstrap, settings.topic, first)
     with indexer_thread(settings):
-        wait_caught_up(settings.kafka_bootstrap, settings.topic, settings.group_id)
+        _caught_up(settings)
         original = alias_targets(es, cfg.alias)
         real_replay = reindex_mod.replay
 
@@ -195,13 +200,13 @@ def test_a_reindex_stopped_after_its_load_resumes_without_loading_again(
         assert alias_targets(es, cfg.alias) == original  # nothing swapped yet
 
         produce(settings.kafka_bootstrap, settings.topic, during)  # writes while it was down
-        wait_caught_up(settings.kafka_bootstrap, settings.topic, settings.group_id)
+        _caught_up(settings)
         monkeypatch.setattr(reindex_mod, "replay", real_replay)
         loads: list[int] = []
         monkeypatch.setattr(reindex_mod, "load_from_index", lambda *a, **k: loads.append(1) or 0)
         # catch up fully before the checks: a 300-event burst is a big share of this small catalog
         report = reindex(es, dataclasses.replace(cfg, catch_up_lag=0), get_analyzer(), resume=True)
-        wait_caught_up(settings.kafka_bootstrap, settings.topic, settings.group_id)
+        _caught_up(settings)
     assert loads == [] and report.loaded == 0 and report.resumed_from == "catch-up"
     assert report.new_index == state["new_index"] and alias_targets(es, cfg.alias) == [report.new_index]
     assert report.checks["documents"] >= state["loaded"]
