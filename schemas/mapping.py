@@ -14,7 +14,14 @@ from typing import Any
 from analyzers import INDEX_TEXT_FIELDS
 
 ALIAS = "products"
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2
+
+#: BM25 for product titles. Sellers repeat the words they want to be found by (面霜 面霜
+#: 补水面霜), and titles are all about the same length, so a term's presence should count
+#: and its repetition barely: k1 = 0.3 instead of 1.2 saturates term frequency early, and
+#: b = 0.5 halves the length penalty. Tuned as one setting for every text field on the
+#: judged set (nDCG@10 +0.006..0.009 over k1 0.1-0.5, b 0.3-0.75; 1.2/0.75 is the default).
+BM25 = {"type": "BM25", "k1": 0.3, "b": 0.5}
 
 _KW = {"type": "keyword"}
 
@@ -73,6 +80,7 @@ def settings(*, shards: int = 1, replicas: int = 0, refresh_interval: str = "1s"
         "number_of_replicas": replicas,
         "refresh_interval": refresh_interval,
         "max_result_window": 10_000,
+        "similarity": {"default": dict(BM25)},
     }
 
 
