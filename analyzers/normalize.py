@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Sequence
 
 import opencc
 
@@ -75,7 +76,8 @@ def normalize(text: str) -> str:
     return _SPACE.sub(" ", _T2S.convert(_fold(text))).strip()
 
 
-def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
+@functools.lru_cache(maxsize=8192)
+def normalize_with_offsets(text: str) -> tuple[str, Sequence[int]]:
     """Normalise ``text`` (without space collapsing) and map every output char to its source.
 
     Returns ``(normalized, origin)`` where ``origin[i]`` is the index in ``text`` of the
@@ -83,15 +85,17 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
     character (so expansions such as ``㎖`` -> ``ml`` map to one source char); OpenCC runs
     on the whole string for phrase context and is mapped positionally when it keeps the
     length, which ``t2s`` does for practically all input; otherwise per character.
+
+    Cached by text (8k titles, a few MB): the hits of popular searches are highlighted over
+    and over. ``origin`` is read-only (a ``range`` when every character maps to itself).
     """
     parts = [_fold_char(ch) for ch in text]
     folded_text = "".join(parts)
+    origin: Sequence[int]
     if len(folded_text) == len(text) and max(map(len, parts), default=1) == 1:  # one char each: identity
-        origin = list(range(len(text)))
+        origin = range(len(text))
     else:
-        origin = []
-        for i, folded in enumerate(parts):
-            origin.extend([i] * len(folded))
+        origin = [i for i, folded in enumerate(parts) for _ in folded]
     converted = _T2S.convert(folded_text)
     if len(converted) != len(folded_text):
         converted = "".join(_t2s_char(c) if _CJK_CHAR.match(c) else c for c in folded_text)

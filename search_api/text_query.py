@@ -10,7 +10,8 @@ How the score is made (issue 3: precision from words, recall from characters):
   recall-oriented fallback when the normal query finds nothing.
 * **words** (``title_words``): BM25 on dictionary words: the precise signal.
 * **bigrams** (``title_bigrams``): recovers words the segmenter cut differently.
-* **chars** (``title_chars``): the safety net for unknown words, low weight.
+* **chars** (``title_chars``): the safety net for unknown words. The gate below is a match on
+  these characters, so its score is the character score (one clause, one walk of the postings).
 * **units** (off by default, see ``WEIGHTS``): each concept unit as a phrase.
 * **phrases**: each space-separated part of the query as a ``match_phrase`` on the
   characters, exact and with a little slop, so a title that contains the query as written
@@ -67,8 +68,6 @@ def _form_query(form: QueryForm, qa: QueryAnalysis, *, relax: bool, boost: float
                                        "boost": w["context"]}})
     if form.bigrams:
         should.append({"match": {"title_bigrams": {"query": " ".join(form.bigrams), "boost": w["bigrams"]}}})
-    if chars:
-        should.append({"match": {"title_chars": {"query": chars, "boost": w["chars"]}}})
     for seg in form.segments:
         if len(seg) >= 2:
             should.append({"match_phrase": {"title_chars": {"query": " ".join(seg), "boost": w["phrase"]}}})
@@ -84,7 +83,10 @@ def _form_query(form: QueryForm, qa: QueryAnalysis, *, relax: bool, boost: float
     gate: list[dict[str, Any]] = []
     if chars:
         msm = RELAXED_GATE_MSM if relax else GATE_MSM
-        gate.append({"match": {"title_chars": {"query": chars, "minimum_should_match": msm}}})
+        # The gate's own score is the character score: a separate should clause on the same
+        # characters would make ES walk their (long) postings a second time for the same sum.
+        gate.append({"match": {"title_chars": {"query": chars, "minimum_should_match": msm,
+                                               "boost": 1.0 + w["chars"]}}})
     if words:
         gate.append({"match": {"brand_words": {"query": words, "operator": "and"}}})
     if w["brand"] and qa.brands:
