@@ -107,3 +107,21 @@ def test_analyze_shows_tokens(client: Any) -> None:
     out = body(client.get("/analyze", params={"text": "華為手機"}))
     assert out["normalized"] == "华为手机" and "华为" in out["fields"]["title_words"]
     assert_invalid(client.get("/analyze"), "text")
+
+
+def test_a_failed_shard_gives_partial_results_flagged(client: Any, api_es: Any, catalog: str) -> None:
+    """An index behind the alias that cannot run the query (title_words is a number there):
+    its shard fails, the other index still answers, and the response says it is partial."""
+    broken = f"{catalog}-broken"
+    api_es.indices.create(index=broken, mappings={"properties": {
+        "title_words": {"type": "long"}, "searchable": {"type": "boolean"}}})
+    try:
+        api_es.index(index=broken, id="b1", document={"title_words": 1, "searchable": True}, refresh=True)
+        api_es.indices.put_alias(index=broken, name=catalog)
+        out = body(client.get("/search", params={"q": "华为手机"}))
+        assert out["partial"] is True
+        assert out["hits"] and {"p01", "p02"} <= {h["id"] for h in out["hits"]}
+        assert "b1" not in {h["id"] for h in out["hits"]}
+    finally:
+        api_es.options(ignore_status=404).indices.delete(index=broken)
+    assert body(client.get("/search", params={"q": "华为手机"}))["partial"] is False
