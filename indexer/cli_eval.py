@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from indexer.relevance import DEFAULT_CATALOGS
+from indexer.relevance import DEFAULT_CATALOGS, QUERY_VARIANTS
 
 eval_app = typer.Typer(help="Measure search quality.", no_args_is_help=True)
 
@@ -33,22 +33,33 @@ def relevance(
         help="Elasticsearch to create the throwaway indices in.")] = "http://127.0.0.1:9200",
     direct: Annotated[bool, typer.Option(
         "--direct", help="Query ES directly instead of through /search.")] = False,
+    variant: Annotated[list[str] | None, typer.Option(
+        "--variant", help=f"Also run every query as shoppers write it; repeatable: "
+                          f"{', '.join(QUERY_VARIANTS)}.")] = None,
 ) -> None:
     """Index the catalog into throwaway indices and score ours and the standard-analyzer baseline.
 
     Example: catalog eval relevance --judgments ../shared/data/relevance/product1m_label_queries.jsonl --json
+
+    Example: catalog eval relevance --judgments my_judged.jsonl --catalog my_catalog.jsonl --variant traditional
     """
     from elasticsearch import Elasticsearch
 
     from indexer.relevance import evaluate
 
+    unknown = [v for v in variant or () if v not in QUERY_VARIANTS]
+    if unknown:
+        raise typer.BadParameter(f"unknown {unknown}; choose from {', '.join(QUERY_VARIANTS)}",
+                                 param_hint="--variant")
     es = Elasticsearch(es_url, request_timeout=120)
     result = evaluate(es, judgments_path=judgments, catalog_paths=catalog or list(DEFAULT_CATALOGS),
-                      use_api=False if direct else None, es_url=es_url)
+                      use_api=False if direct else None, es_url=es_url, variants=variant or ())
     keys = ("ndcg@10", "p@10", "mrr@10")
     if as_json:
         out = {k: result[k] for k in keys}
         out["baseline"] = {k: result["baseline"][k] for k in keys}
+        if result["variants"]:
+            out["variants"] = result["variants"]
         typer.echo(json.dumps(out))
         return
     table = Table(title=f"Relevance on {result['queries']} queries, {result['products']} products "
@@ -60,5 +71,10 @@ def relevance(
     for k in keys:
         delta = result[k] - result["baseline"][k]
         table.add_row(k, f"{result[k]:.4f}", f"{result['baseline'][k]:.4f}",
+                      f"[{'green' if delta >= 0 else 'red'}]{delta:+.4f}[/]")
+    for name, scores in result["variants"].items():
+        delta = scores["ours"]["ndcg@10"] - scores["baseline"]["ndcg@10"]
+        table.add_row(f"ndcg@10, {name} queries", f"{scores['ours']['ndcg@10']:.4f}",
+                      f"{scores['baseline']['ndcg@10']:.4f}",
                       f"[{'green' if delta >= 0 else 'red'}]{delta:+.4f}[/]")
     Console().print(table)

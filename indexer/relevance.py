@@ -15,6 +15,10 @@ every judged query against both:
 It returns nDCG@10, P@10 and MRR@10 (binary relevance) for both. The throwaway indices
 are deleted at the end, also on errors.
 
+``variants`` re-runs every judged query as shoppers also write it (:data:`QUERY_VARIANTS`:
+traditional characters, a full-width IME, no spaces) against both indices, so the report
+shows what normalisation is worth rather than asserting it.
+
 Which product fields are real and which are filled: ``product_id``, ``title``, ``brand``
 (openbg ``品牌`` or the first NER ``brands`` annotation), ``category`` (openbg) and
 ``attributes`` (openbg) are real. ``shop_id``, ``price``, ``stock`` and a ``category`` for rows
@@ -30,7 +34,7 @@ import math
 import random
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +49,30 @@ K = 10
 _FILL_CATEGORIES = (["美妆", "护肤"], ["美妆", "彩妆"], ["服饰", "女装"], ["数码", "手机"], ["食品", "零食"],
                     ["家居", "日用"], ["母婴", "用品"], ["运动", "户外"])
 _FIXED_TIME = "2024-01-01T00:00:00Z"
+
+
+# -- query variants ------------------------------------------------------------------------
+def _traditional(q: str) -> str:
+    """Simplified to traditional (OpenCC ``s2t``): a Hong Kong or Taiwan shopper's query."""
+    import opencc
+
+    return str(opencc.OpenCC("s2t").convert(q))
+
+
+def _fullwidth(q: str) -> str:
+    """ASCII as full-width forms (``AHC B5`` -> ``ＡＨＣ　Ｂ５``): an IME left in full-width mode."""
+    return "".join("\u3000" if c == " " else chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in q)
+
+
+def _nospace(q: str) -> str:
+    """Brand and product typed as one run, as most real queries are."""
+    return q.replace(" ", "")
+
+
+#: Ways the same query reaches a storefront; ``catalog eval relevance --variant NAME``.
+QUERY_VARIANTS: dict[str, Callable[[str], str]] = {
+    "traditional": _traditional, "fullwidth": _fullwidth, "nospace": _nospace,
+}
 
 
 # -- catalog -------------------------------------------------------------------------------
@@ -229,20 +257,25 @@ def _ids(resp: Any) -> list[str]:
 def evaluate(es: Any, *, judgments_path: Path | str = DEFAULT_JUDGMENTS,
              catalog_paths: Iterable[Path | str] | None = None, index_prefix: str = "eval-",
              analyzer: Analyzer | None = None, use_api: bool | None = None,
-             es_url: str | None = None) -> dict[str, Any]:
+             es_url: str | None = None, variants: Iterable[str] = ()) -> dict[str, Any]:
     """Index the catalog twice, run the judged queries, return metrics for ours and the baseline.
 
     ``es`` is an ``elasticsearch.Elasticsearch`` client. ``catalog_paths`` defaults to the
     three shared catalogs. ``use_api``: ``None`` uses the ``/search`` app when
     ``search_api.main.create_app`` exists, ``True`` requires it, ``False`` queries ES
     directly with :func:`~search_api.text_query.build_text_query`. ``es_url`` (for the app)
-    defaults to the client's first node.
+    defaults to the client's first node. ``variants``: names in :data:`QUERY_VARIANTS` to
+    run the judged queries again in (``ValueError`` for an unknown name).
 
-    Returns ``{"ndcg@10", "p@10", "mrr@10", "queries", "baseline": {...}, "path", "seconds"}``.
+    Returns ``{"ndcg@10", "p@10", "mrr@10", "queries", "baseline": {...}, "path", "seconds",
+    "variants": {name: {"ours": {...}, "baseline": {...}}}}``.
     Blocks for about a minute on the shared data (analysis and bulk indexing of ~19k
     products); raises the client's errors if ES is unavailable. Deletes its indices.
     """
     started = time.monotonic()
+    unknown = [v for v in variants if v not in QUERY_VARIANTS]
+    if unknown:
+        raise ValueError(f"unknown query variant(s) {unknown}; known: {sorted(QUERY_VARIANTS)}")
     analyzer = analyzer if analyzer is not None else get_analyzer()
     catalogs = [Path(p) for p in (catalog_paths or DEFAULT_CATALOGS)]
     products = [product_from_row(r) for r in load_catalog(catalogs)]
@@ -267,14 +300,23 @@ def evaluate(es: Any, *, judgments_path: Path | str = DEFAULT_JUDGMENTS,
                 path = "api"
         search = searcher if searcher is not None else _direct_searcher(es, ours, analyzer)
 
-        our_runs, base_runs = [], []
-        for query, relevant in judgments:
-            our_runs.append((search(query), relevant))
-            base_runs.append((_ids(es.search(index=base, size=K, source=False,
-                                             query={"match": {"text": query}})), relevant))
-        result: dict[str, Any] = score_run(our_runs)
+        def both(form: Callable[[str], str]) -> tuple[dict[str, float], dict[str, float]]:
+            our_runs, base_runs = [], []
+            for query, relevant in judgments:
+                text = form(query)
+                our_runs.append((search(text), relevant))
+                base_runs.append((_ids(es.search(index=base, size=K, source=False,
+                                                 query={"match": {"text": text}})), relevant))
+            return score_run(our_runs), score_run(base_runs)
+
+        ours_scores, base_scores = both(str)
+        result: dict[str, Any] = dict(ours_scores)
         result["queries"] = len(judgments)
-        result["baseline"] = score_run(base_runs)
+        result["baseline"] = base_scores
+        result["variants"] = {}
+        for name in dict.fromkeys(variants):
+            v_ours, v_base = both(QUERY_VARIANTS[name])
+            result["variants"][name] = {"ours": v_ours, "baseline": v_base}
         result["path"] = path
         result["products"] = len(products)
         result["seconds"] = round(time.monotonic() - started, 1)

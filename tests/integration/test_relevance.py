@@ -2,7 +2,8 @@
 
 Runs the whole evaluation: ~19k real catalog rows analysed and indexed into throwaway
 indices, 392 judged queries through the /search code path and through the baseline
-(ES ``standard`` analyzer + plain ``match``), measured in the same run.
+(ES ``standard`` analyzer + plain ``match``), measured in the same run; then the same
+queries again as shoppers also type them (traditional characters, full-width, no spaces).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 BAR_NDCG = 0.78
+VARIANTS = ("traditional", "fullwidth", "nospace")
 
 
 _RESULTS: dict[str, dict] = {}  # one evaluation (~2 min) shared by the tests of this module
@@ -31,7 +33,7 @@ def result(es: Any) -> dict:
         if not judgments.exists() or not all(c.exists() for c in catalogs):
             pytest.fail(f"shared data missing under {DATA}", pytrace=False)
         _RESULTS["run"] = evaluate(es, judgments_path=judgments, catalog_paths=catalogs,
-                                   index_prefix="eval-it-")
+                                   index_prefix="eval-it-", variants=VARIANTS)
     return _RESULTS["run"]
 
 
@@ -45,3 +47,12 @@ def test_ours_beats_baseline_measured_in_the_same_run(result: dict) -> None:
                    strict=True)
 def test_ours_reaches_the_bar(result: dict) -> None:
     assert result["ndcg@10"] >= BAR_NDCG, result
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_ours_holds_when_shoppers_write_the_query_differently(result: dict, variant: str) -> None:
+    """Normalisation at work: the same queries in traditional characters, full-width or
+    without spaces score what the originals score, and above stock ES on the same forms."""
+    scores = result["variants"][variant]
+    assert scores["ours"]["ndcg@10"] >= result["ndcg@10"] - 0.01, scores
+    assert scores["ours"]["ndcg@10"] > scores["baseline"]["ndcg@10"], scores
