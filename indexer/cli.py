@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from indexer.cli_common import err_console, fail, guard
-from indexer.settings import IndexerSettings
+from indexer.settings import DEFAULT_CANARIES, IndexerSettings
 
 app = typer.Typer(name="catalog", help="Operate pocket-search: index, topics, demo data, status.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -181,10 +181,19 @@ def reindex(
     abort_: Annotated[bool, typer.Option("--abort", help="drop a half-done reindex")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable summary")] = False,
+    canary: Annotated[list[str] | None, typer.Option(
+        "--canary", help="a query whose top 10 must mostly stay; repeatable (default: "
+                         + " ".join(DEFAULT_CANARIES) + ")")] = None,
+    canary_overlap: Annotated[float, typer.Option(
+        "--canary-overlap", min=0.0, max=1.0,
+        help="least share of each canary's old top 10 the new index keeps; lower it when the "
+             "change is meant to re-rank (a new dictionary, BM25 settings)")] = 0.5,
 ) -> None:
     """Rebuild the index with zero downtime and no lost writes, then swap the alias.
 
     Example: catalog reindex --from index --retain 2 --yes
+
+    Example: catalog reindex --yes --canary 手机 --canary 口红 --canary-overlap 0.3
     """
     from analyzers import get_analyzer
     from indexer.reindex import ReindexConfig, abort
@@ -199,7 +208,8 @@ def reindex(
     if not yes and not resume and sys.stdin.isatty():
         typer.confirm(f"Reindex alias {s.index!r} from {source}?", abort=True)
     cfg = ReindexConfig(alias=s.index, topic=s.topic, group_id=s.group_id, kafka_bootstrap=s.kafka_bootstrap,
-                        source=source, path=str(path) if path else None, retain=retain)
+                        source=source, path=str(path) if path else None, retain=retain,
+                        canaries=tuple(canary) if canary else DEFAULT_CANARIES, canary_min_overlap=canary_overlap)
     with _progress_bar() as bar:
         tasks: dict[str, Any] = {}
 

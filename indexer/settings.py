@@ -5,6 +5,9 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: Queries whose top 10 a reindexed index must mostly keep (``catalog reindex --canary``).
+DEFAULT_CANARIES = ("手机", "连衣裙", "面霜", "坚果", "耳机")
+
 
 class IndexerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POCKET_", extra="ignore")

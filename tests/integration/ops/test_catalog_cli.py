@@ -121,6 +121,16 @@ def test_status_dlq_and_snapshots_through_the_cli(env: dict[str, str], es: Elast
         again = [r for r in read_topic(kafka_bootstrap, env["dlq_topic"]) if r.value == POISON[0]]
         assert len(again) == 2
 
+        # reindex with the ops' own canaries: the report checks exactly those queries; the same
+        # analysis keeps every canary's top 10 (overlap 1.0 required)
+        brand = next(p["brand"] for p in expected.values() if p is not None and p.get("brand"))
+        done = run_json("reindex", "--yes", "--json", "--canary", brand, "--canary", "连衣裙",
+                        "--canary-overlap", "1")
+        assert set(done["checks"]["canaries"]) == {brand, "连衣裙"}, done["checks"]
+        assert done["checks"]["canaries"][brand]["top10_overlap"] == 1.0
+        assert run("reindex", "--yes", "--canary-overlap", "1.5").exit_code == 2  # out of range
+        wait_caught_up(kafka_bootstrap, env["topic"], env["group"])
+
         # export, then import into another alias: the snapshot rebuilds the same catalog
         snapshot = tmp_path / "backup.jsonl"
         exported = run("export", str(snapshot))
