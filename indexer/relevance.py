@@ -29,6 +29,7 @@ products, so that the metric measures text relevance rather than random populari
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import random
@@ -52,11 +53,16 @@ _FIXED_TIME = "2024-01-01T00:00:00Z"
 
 
 # -- query variants ------------------------------------------------------------------------
-def _traditional(q: str) -> str:
-    """Simplified to traditional (OpenCC ``s2t``): a Hong Kong or Taiwan shopper's query."""
+@functools.lru_cache(maxsize=1)
+def _s2t() -> Any:
     import opencc
 
-    return str(opencc.OpenCC("s2t").convert(q))
+    return opencc.OpenCC("s2t")
+
+
+def _traditional(q: str) -> str:
+    """Simplified to traditional (OpenCC ``s2t``): a Hong Kong or Taiwan shopper's query."""
+    return str(_s2t().convert(q))
 
 
 def _fullwidth(q: str) -> str:
