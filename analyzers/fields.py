@@ -209,8 +209,9 @@ class Tokenizer:
         if not suggest:
             return doc, []
         whole = self._words_of(runs, units, search_mode=False, cuts=cuts)
-        # Without a camel-case mark the title's own normalisation is the one already made.
-        plain = norm if "-" not in pre else normalize(title)
+        # Suggestions use the title's own normalisation: the one already made, unless camel
+        # case marks changed the text first.
+        plain = norm if pre == title else normalize(title)
         return doc, self._suggest_inputs(title, brand, whole, t_full, t_init, norm_title=plain)
 
     def suggest_inputs(self, *, title: str, brand: str | None = None) -> list[str]:

@@ -87,7 +87,7 @@ def normalize_with_offsets(text: str) -> tuple[str, Sequence[int]]:
     length, which ``t2s`` does for practically all input; otherwise per character.
 
     Cached by text (8k titles, a few MB): the hits of popular searches are highlighted over
-    and over. ``origin`` is read-only (a ``range`` when every character maps to itself).
+    and over, so ``origin`` is immutable: a ``range`` when every character maps to itself, else a tuple.
     """
     parts = [_fold_char(ch) for ch in text]
     folded_text = "".join(parts)
@@ -95,7 +95,7 @@ def normalize_with_offsets(text: str) -> tuple[str, Sequence[int]]:
     if len(folded_text) == len(text) and max(map(len, parts), default=1) == 1:  # one char each: identity
         origin = range(len(text))
     else:
-        origin = [i for i, folded in enumerate(parts) for _ in folded]
+        origin = tuple(i for i, folded in enumerate(parts) for _ in folded)
     converted = _T2S.convert(folded_text)
     if len(converted) != len(folded_text):
         converted = "".join(_t2s_char(c) if _CJK_CHAR.match(c) else c for c in folded_text)

@@ -209,7 +209,7 @@ def reindex(
         typer.confirm(f"Reindex alias {s.index!r} from {source}?", abort=True)
     cfg = ReindexConfig(alias=s.index, topic=s.topic, group_id=s.group_id, kafka_bootstrap=s.kafka_bootstrap,
                         source=source, path=str(path) if path else None, retain=retain,
-                        canaries=tuple(canary) if canary else DEFAULT_CANARIES, canary_min_overlap=canary_overlap)
+                        canaries=tuple(canary or DEFAULT_CANARIES), canary_min_overlap=canary_overlap)
     with _progress_bar() as bar:
         tasks: dict[str, Any] = {}
 

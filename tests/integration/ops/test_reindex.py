@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
@@ -36,8 +37,10 @@ from analyzers import get_analyzer
 from indexer.reindex import (
     ReindexConfig,
     ReindexError,
+    _canary_hits,
     abort,
     alias_targets,
+    export_events,
     read_lock,
     reindex,
     rollback,
@@ -157,6 +160,39 @@ def test_rollback_points_back_and_replays_what_the_old_index_missed(
     assert alias_targets(es, cfg.alias) == original
     assert out["replayed_events"] >= len(later)
     assert_no_diffs(es, cfg.alias, expected_state(first + later))
+
+
+def test_a_canary_that_loses_its_top_hits_stops_the_swap_until_ops_lower_the_bar(
+    es: Elasticsearch, world: dict[str, Any], tmp_path: Path
+) -> None:
+    """A snapshot without most of 手机's top 10 loads and counts fine (the file is the source),
+    but the canary check refuses to swap; ``canary_min_overlap`` (``--canary-overlap``) is what
+    lets a deliberate re-ranking through."""
+    settings, cfg = world["settings"], world["cfg"]
+    gen = EventGen(seed=16, products=300)
+    produce(settings.kafka_bootstrap, settings.topic, gen.events(900))
+    with indexer_thread(settings):
+        _caught_up(settings)
+        original = alias_targets(es, cfg.alias)
+        top = _canary_hits(es, cfg.alias, get_analyzer(), "手机")
+        assert len(top) == 10
+        gone = set(top[:6])
+        snapshot = tmp_path / "without-top.jsonl"
+        with snapshot.open("wb") as out:
+            export_events(es, cfg.alias, out)
+        lines = [x for x in snapshot.read_bytes().splitlines() if orjson.loads(x)["product_id"] not in gone]
+        snapshot.write_bytes(b"\n".join(lines) + b"\n")
+        from_file = dataclasses.replace(cfg, source="file", path=str(snapshot), canaries=("手机",))
+
+        with pytest.raises(ReindexError, match="canary '手机': top hits changed too much"):
+            reindex(es, from_file, get_analyzer())
+        assert alias_targets(es, cfg.alias) == original
+        abort(es, cfg.alias)
+
+        relaxed = dataclasses.replace(from_file, canary_min_overlap=0.3, facet_min_slack=10_000)
+        report = reindex(es, relaxed, get_analyzer())
+    assert alias_targets(es, cfg.alias) == [report.new_index]
+    assert report.checks["canaries"]["手机"]["top10_overlap"] == 0.4
 
 
 def test_two_reindexes_refuse_and_a_half_done_one_can_be_aborted(es: Elasticsearch, world: dict[str, Any]) -> None:
