@@ -174,6 +174,7 @@ def test_a_canary_that_loses_its_top_hits_stops_the_swap_until_ops_lower_the_bar
     with indexer_thread(settings):
         _caught_up(settings)
         original = alias_targets(es, cfg.alias)
+        es.indices.refresh(index=cfg.alias)  # committed is not yet searchable (bulk mode: refresh off)
         top = _canary_hits(es, cfg.alias, get_analyzer(), "手机")
         assert len(top) == 10
         gone = set(top[:6])
