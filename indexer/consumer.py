@@ -1,31 +1,22 @@
 """The Kafka consumer: batches events, applies them through the sink, commits.
 
-The loop is a two-stage pipeline: while batch N is written to ES (on a writer thread),
-the main thread polls batch N+1, decodes and validates it, and reads it ahead
-(:meth:`EsSink.read_ahead`: its documents and the analysis of its new texts), so that
-neither ES nor Python waits for the other between batches. Per batch::
+The loop, per batch::
 
-    poll (count / bytes / linger)  ->  decode + validate  ->  read ahead   (main thread,
-                                                                            during N-1's write)
-    EsSink.apply (writer thread)  ->  dead letters sent and acknowledged  ->  commit offsets
-
-Only one batch is written at a time, and batch N+1 is applied after N is committed, so the
-order of writes, commits and dead letters is that of a plain loop; reading ahead is a hint
-(see :mod:`indexer.sink`).
+    poll (count / bytes / linger)  ->  decode + validate  ->  EsSink.apply  ->
+    dead letters sent and acknowledged  ->  commit offsets
 
 Guarantees:
 
 * An offset is committed only after every message before it in that partition is
   either acknowledged by ES (indexed or a counted stale no-op) or acknowledged by the
   broker on the dead-letter topic. So a crash at any point (SIGKILL) replays at most
-  the uncommitted batches, and replays are no-ops by the merge rule.
+  the uncommitted batch, and replays are no-ops by the merge rule.
 * While ES is unreachable the batch is retried with bounded exponential backoff and
   jitter, with all partitions paused; ``poll`` keeps being called during the wait, so
   the consumer stays in its group (no ``max.poll.interval.ms`` eviction) and fetches
   nothing new.
-* SIGTERM (:meth:`Indexer.stop`) lets the batch being written finish or abandons it (when
-  ES is down), commits what was acknowledged, and leaves the group; a batch only read
-  ahead is not applied (it is replayed by whoever reads the partition next).
+* SIGTERM (:meth:`Indexer.stop`) lets the batch in flight finish or abandons it (when
+  ES is down), commits what was acknowledged, and leaves the group.
 * On a rebalance, the records collected so far from the revoked partitions are put back
   uncommitted (dropped, and the partition rewound), and whoever owns them next reads them
   again (see :meth:`Indexer._on_revoked` for why they are not flushed from the listener).
@@ -38,7 +29,6 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +46,7 @@ from indexer.merge import Event
 from indexer.metrics import IndexerMetrics
 from indexer.refresh import BulkRefreshMode
 from indexer.settings import IndexerSettings
-from indexer.sink import ApplyReport, EsSink, ReadAhead
+from indexer.sink import EsSink
 from schemas.errors import BackendUnavailable, InvalidEvent
 
 log = logging.getLogger("pocket.indexer")
@@ -66,18 +56,6 @@ log = logging.getLogger("pocket.indexer")
 class _Decoded:
     record: Any
     event: Event
-
-
-@dataclass
-class _Batch:
-    """A batch from its poll to its commit."""
-
-    records: list[Any]
-    decoded: list[_Decoded]
-    letters: list[DeadLetter]
-    ahead: ReadAhead
-    started: float
-    write: Future[ApplyReport] | None = None
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -130,7 +108,6 @@ class Indexer:
         self.dlq = DeadLetterWriter(self.producer, s.dlq_topic)
         self.refresh_mode = BulkRefreshMode(self.es, s.index, interval=s.refresh_interval,
                                             enter_lag=s.bulk_refresh_lag)
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pocket-writer")
         self._stop = threading.Event()
         self._pending: list[Any] = []
         self._in_retry = False
@@ -151,29 +128,18 @@ class Indexer:
         self.consumer.subscribe([self.settings.topic], listener=_Rebalance(self))
         log.info("indexer started", extra={"topic": self.settings.topic, "group": self.settings.group_id})
         self.refresh_mode.reset()
-        writing: _Batch | None = None
         try:
             while not self.stopping:
-                records = self._collect(writing.write if writing else None)
-                self._pending = []
-                # Read the next batch ahead while the last one is written; never start it once stopping.
-                batch = self._prepare(records, writing) if records and not self.stopping else None
-                if writing is not None:
-                    done, writing = writing, None
-                    self._finish(done)
-                if batch is not None and not self.stopping:
-                    writing = self._start(batch)
+                batch = self._collect()
+                if batch:
+                    self._process(batch)
+                    self._pending = []
                 self.refresh_mode.update(self._update_lag())
         finally:
-            try:
-                if writing is not None:
-                    self._finish(writing)
-            finally:
-                self.close()
+            self.close()
 
     def close(self) -> None:
         try:
-            self._writer.shutdown(wait=True)
             self.refresh_mode.restore()
             self.consumer.close(autocommit=False)  # leaves the group at once
         finally:
@@ -182,23 +148,18 @@ class Indexer:
 
     # ------------------------------------------------------------------ batching
 
-    def _collect(self, writing: Future[ApplyReport] | None = None) -> list[Any]:
+    def _collect(self) -> list[Any]:
         """Poll into ``self._pending`` until the batch is full or the linger time is up.
 
         The batch lives on ``self`` so that a rebalance callback (run inside ``poll``)
-        can put it back before its partitions go to another consumer. While a batch is being
-        written (``writing``), an empty poll returns as soon as that write is done, so that it is
-        committed without waiting for new records.
+        can flush it before its partitions go to another consumer.
         """
         s = self.settings
         self._pending = []
         size = 0
         deadline: float | None = None
         while not self.stopping and len(self._pending) < s.batch_max_events and size < s.batch_max_bytes:
-            if deadline is not None:
-                timeout_ms = int(max(0.0, deadline - time.monotonic()) * 1000)
-            else:
-                timeout_ms = 500 if writing is None or writing.done() else 20
+            timeout_ms = 500 if deadline is None else int(max(0.0, deadline - time.monotonic()) * 1000)
             polled = self.consumer.poll(timeout_ms=timeout_ms,
                                         max_records=s.batch_max_events - len(self._pending))
             for recs in polled.values():
@@ -207,15 +168,18 @@ class Indexer:
             if self._pending and deadline is None:
                 deadline = time.monotonic() + s.batch_linger_ms / 1000
             if deadline is None:
-                if not polled and (writing is None or writing.done()):
-                    break  # idle: let the caller check stop and lag, or commit the batch written
+                if not polled:
+                    break  # idle: let the caller check stop and lag
             elif time.monotonic() >= deadline:
                 break
         return self._pending
 
-    def _prepare(self, records: list[Any], writing: _Batch | None) -> _Batch:
-        """Decode, validate and read ahead a batch (the products of ``writing``, the batch being
-        written, are not read ahead: their documents are about to change)."""
+    def _process(self, records: list[Any]) -> None:
+        """Apply, dead-letter and commit one batch.
+
+        Blocks while ES is unavailable (partitions paused, retried with backoff); returns
+        without committing if :meth:`stop` is called meanwhile.
+        """
         t0, c0 = time.perf_counter(), time.thread_time()
         self.metrics.consumed.inc(len(records))
         parsed: list[tuple[Any, dict[str, Any]]] = []
@@ -235,33 +199,12 @@ class Indexer:
         c2 = time.thread_time()
         self.metrics.stage_seconds.labels("decode").inc(c1 - c0)
         self.metrics.stage_seconds.labels("validate").inc(c2 - c1)
-        skip = {d.event.product_id for d in writing.decoded} if writing is not None else set()
-        w = time.perf_counter()
-        ahead = self.sink.read_ahead([d.event for d in decoded], skip=skip)
-        self.metrics.stage_seconds.labels("analyse").inc(ahead.analyse_seconds)
-        self.metrics.stage_seconds.labels("es").inc(ahead.es_seconds)
-        self.metrics.es_wall_seconds.inc(time.perf_counter() - w - ahead.analyse_seconds)
-        return _Batch(records, decoded, letters, ahead, t0)
 
-    def _start(self, batch: _Batch) -> _Batch:
-        """Start writing ``batch`` on the writer thread."""
-        if batch.decoded:
-            batch.write = self._writer.submit(self.sink.apply, [d.event for d in batch.decoded], ahead=batch.ahead)
-        return batch
-
-    def _finish(self, batch: _Batch) -> None:
-        """Wait for the write of ``batch`` (retrying it while ES is unavailable), then send its
-        dead letters and commit it.
-
-        Blocks while ES is unavailable (partitions paused, retried with backoff); returns
-        without committing if :meth:`stop` is called meanwhile.
-        """
-        events = [d.event for d in batch.decoded]
-        report = self._apply_with_retry(events, first=batch.write, ahead=batch.ahead) if events else ApplyReport()
+        events = [d.event for d in decoded]
+        report = self._apply_with_retry(events)
         if report is None:  # stopping while ES is down: abandon, nothing committed
             return
-        records, letters = batch.records, list(batch.letters)
-        by_event = {id(d.event): d.record for d in batch.decoded}
+        by_event = {id(d.event): d.record for d in decoded}
         for rej in report.rejected:
             rec = by_event[id(rej.event)]
             letters.append(self._letter(rec, rej.reason, rej.detail, event_id=rej.event.event_id))
@@ -283,7 +226,7 @@ class Indexer:
         m.stage_seconds.labels("es").inc(report.es_seconds)
         m.es_wall_seconds.inc(report.es_wall_seconds)
         m.batch_size.observe(len(records))
-        m.batch_seconds.observe(time.perf_counter() - batch.started)
+        m.batch_seconds.observe(time.perf_counter() - t0)
         if self._on_batch:
             self._on_batch({"records": len(records), "indexed": len(report.indexed),
                             "stale": len(report.stale), "dead_letters": len(letters)})
@@ -315,20 +258,14 @@ class Indexer:
                     self.consumer.seek(tp, recs[0].offset)
                 self.consumer.pause(*self.consumer.assignment())
 
-    def _apply_with_retry(self, events: list[Event], *, first: Future[ApplyReport] | None = None,
-                          ahead: ReadAhead | None = None) -> ApplyReport | None:
-        """The report of applying ``events``: of the write already started (``first``) if it
-        succeeded, else of retries on this thread until ES takes them (``None``: stopped first)."""
+    def _apply_with_retry(self, events: list[Event]) -> Any:
         delays = self._backoff()
         paused = False
         self._in_retry = True
         try:
             while True:
                 try:
-                    if first is not None:
-                        started, first = first, None
-                        return started.result()
-                    return self.sink.apply(events, ahead=ahead)
+                    return self.sink.apply(events)
                 except BackendUnavailable as err:
                     if self.stopping:
                         log.warning("stopping during an ES outage: batch abandoned, not committed")

@@ -22,12 +22,6 @@ def attr_pairs(attributes: dict[str, str] | None) -> list[str]:
     return [f"{k}={v}" for k, v in (attributes or {}).items()]
 
 
-def analysis_kwargs(state: dict[str, Any]) -> dict[str, Any]:
-    """The arguments of ``Analyzer.analyze_product`` for a product state (or upsert values)."""
-    return {"title": state["title"], "brand": state.get("brand"), "description": state.get("description") or "",
-            "category": state.get("category"), "attributes": state.get("attributes")}
-
-
 def build_source(state: dict[str, Any], analyzer: Analyzer, *, text_changed: bool) -> dict[str, Any]:
     """Return the document to index for ``state`` (a merged product state; mutated and returned)."""
     doc = state
@@ -36,7 +30,10 @@ def build_source(state: dict[str, Any], analyzer: Analyzer, *, text_changed: boo
     doc["attrs"] = attr_pairs(doc.get("attributes"))
     stale_analysis = doc.get("analysis_version") != analyzer.version
     if doc.get("title") and (text_changed or stale_analysis or "title_words" not in doc):
-        fields, doc["_suggest_inputs"] = analyzer.analyze_product(**analysis_kwargs(doc))
+        fields, doc["_suggest_inputs"] = analyzer.analyze_product(
+            title=doc["title"], brand=doc.get("brand"), description=doc.get("description") or "",
+            category=doc.get("category"), attributes=doc.get("attributes"),
+        )
         doc.update(fields)
         doc["analysis_version"] = analyzer.version
     inputs = doc.pop("_suggest_inputs", None) or (doc.get("suggest") or {}).get("input")

@@ -15,18 +15,10 @@ write blocks, 404 missing index) and connection failures raise the retriable
 :class:`BackendUnavailable`, and the caller retries the whole batch, which is safe because
 applying events twice changes nothing. Analysis of the next chunk overlaps the bulk
 request in flight (``threads`` > 1, via ``parallel_bulk``).
-
-:meth:`EsSink.read_ahead` lets the consumer do the expensive, order-free part of the next
-batch while this one is being written: the ``mget`` of its documents and the text analysis
-of its new and changed upserts. Both are hints, never trusted for correctness: a document
-read ahead that changed before the write fails the write's ``if_seq_no`` check (409) and
-goes through a fresh read-merge-write, and an analysis is used only for the exact texts it
-was made from.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from collections import defaultdict
@@ -39,10 +31,9 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch.helpers import parallel_bulk, streaming_bulk
 
 from analyzers import Analyzer
-from indexer.document import analysis_kwargs, build_source
-from indexer.merge import TEXT_SOURCE_FIELDS, Event, merge_events
+from indexer.document import build_source
+from indexer.merge import Event, merge_events
 from schemas.errors import BackendUnavailable
-from schemas.events import UpsertEvent
 
 
 @dataclass
@@ -65,43 +56,15 @@ class ApplyReport:
     es_wall_seconds: float = 0.0
 
 
-Analysis = tuple[dict[str, str], list[str]]
-_TEXT_FIELDS = set(TEXT_SOURCE_FIELDS)
-
-
-def text_key(kw: dict[str, Any]) -> bytes:
-    """The identity of an analysis input (the keyword arguments of ``analyze_product``)."""
-    return orjson.dumps([kw["title"], kw["brand"], kw["description"], kw["category"], kw["attributes"]])
-
-
-@dataclass
-class ReadAhead:
-    """What :meth:`EsSink.read_ahead` prepared for a batch: the documents it read (``current``,
-    found ones; ``fetched``, every id it asked for), the analyses it made, keyed by
-    :func:`text_key`, and the CPU seconds that cost this thread (analysis, the rest)."""
-
-    current: dict[str, dict[str, Any]] = field(default_factory=dict)
-    fetched: set[str] = field(default_factory=set)
-    analyzed: dict[bytes, Analysis] = field(default_factory=dict)
-    analyse_seconds: float = 0.0
-    es_seconds: float = 0.0
-
-
 class _TimedAnalyzer:
-    """The analyzer, with the CPU time of its calls added up (``cpu``), for the stage metrics;
-    analyses made ahead (``ready``) are served without analysing again."""
+    """The analyzer, with the CPU time of its calls added up (``cpu``), for the stage metrics."""
 
-    def __init__(self, inner: Analyzer, ready: dict[bytes, Analysis] | None = None) -> None:
+    def __init__(self, inner: Analyzer) -> None:
         self.inner = inner
         self.version = inner.version
-        self.ready = ready
         self.cpu = 0.0
 
-    def analyze_product(self, **kw: Any) -> Analysis:
-        if self.ready:
-            hit = self.ready.get(text_key(kw))
-            if hit is not None:
-                return hit[0], list(hit[1])
+    def analyze_product(self, **kw: Any) -> tuple[dict[str, str], list[str]]:
         t = time.thread_time()
         try:
             return self.inner.analyze_product(**kw)
@@ -134,63 +97,18 @@ class EsSink:
         self.max_conflict_rounds = max_conflict_rounds
         self.threads = threads
 
-    def read_ahead(self, events: list[Event], *, skip: Iterable[str] = ()) -> ReadAhead:
-        """Read the documents of ``events`` (except the products in ``skip``: those of a batch
-        still being written) and analyse the upserts that will need it: new products, and
-        products whose text the upsert changes. Meant to run while the previous batch is
-        written; pass the result to :meth:`apply`. ES being unavailable only makes it read nothing.
-        """
-        ahead = ReadAhead()
-        excluded = set(skip)
-        ids = list(dict.fromkeys(ev.product_id for ev in events if ev.product_id not in excluded))
-        if ids:
-            c = time.thread_time()
-            try:
-                ahead.current = self._mget(ids)
-                ahead.fetched = set(ids)
-            except BackendUnavailable:
-                pass
-            ahead.es_seconds = time.thread_time() - c
-        c = time.thread_time()
-        for ev in events:
-            if not isinstance(ev, UpsertEvent) or ev.product_id not in ahead.fetched:
-                continue
-            cur = ahead.current.get(ev.product_id)
-            source = cur["_source"] if cur else None
-            values = ev.product.model_dump(mode="json", include=_TEXT_FIELDS)
-            if source is not None and not self._needs_analysis(source, values, ev.version):
-                continue
-            kw = analysis_kwargs(values)
-            key = text_key(kw)
-            if key not in ahead.analyzed:
-                # A text the analyzer fails on is analysed again by the write, which dead-letters it.
-                with contextlib.suppress(Exception):
-                    ahead.analyzed[key] = self.analyzer.analyze_product(**kw)
-        ahead.analyse_seconds = time.thread_time() - c
-        return ahead
-
-    def _needs_analysis(self, source: dict[str, Any], values: dict[str, Any], version: int) -> bool:
-        """Whether an upsert at ``version`` would make the write analyse ``source`` again: it is
-        not stale, and it changes a text or the document was analysed by another analyzer."""
-        meta = source.get("meta") or {}
-        if version <= meta.get("v_upsert", 0) or version <= meta.get("v_delete", 0):
-            return False
-        return (source.get("analysis_version") != self.analyzer.version or "title_words" not in source
-                or any(source.get(name) != value for name, value in values.items()))
-
-    def apply(self, events: list[Event], *, ahead: ReadAhead | None = None) -> ApplyReport:
+    def apply(self, events: list[Event]) -> ApplyReport:
         """Make the index reflect ``events``; return what happened to each.
 
-        ``ahead`` (from :meth:`read_ahead`) supplies documents already read and analyses
-        already made. Raises :class:`BackendUnavailable` when ES is unreachable or overloaded
-        (after the bulk helper's own retries of 429s): nothing is lost, retry the same batch.
+        Raises :class:`BackendUnavailable` when ES is unreachable or overloaded (after the
+        bulk helper's own retries of 429s): nothing is lost, retry the same batch.
         Blocks for the ES round trips (one mget and one bulk per round).
         """
         report = ApplyReport()
         by_product: dict[str, list[Event]] = defaultdict(list)
         for ev in events:
             by_product[ev.product_id].append(ev)
-        split = self._rounds(dict(by_product), report, isolate=True, ahead=ahead)
+        split = self._rounds(dict(by_product), report, isolate=True)
         # A product whose merged document ES rejected: apply its events one at a time (in
         # version order, one layer per event), so that only the event that makes the document
         # unindexable is dead-lettered, not the valid events that shared its batch.
@@ -198,37 +116,30 @@ class EsSink:
         for i in range(layers):
             layer = {pid: [sorted(evs, key=lambda e: e.version)[i]]
                      for pid, evs in split.items() if len(evs) > i}
-            self._rounds(layer, report, isolate=False, ahead=ReadAhead(analyzed=ahead.analyzed) if ahead else None)
+            self._rounds(layer, report, isolate=False)
         return report
 
     def _rounds(self, pending: dict[str, list[Event]], report: ApplyReport, *,
-                isolate: bool, ahead: ReadAhead | None) -> dict[str, list[Event]]:
-        """Merge-and-write ``pending`` until no write conflicts; return the products to isolate.
-
-        The documents read ahead serve the first round only: a conflict means one changed."""
+                isolate: bool) -> dict[str, list[Event]]:
+        """Merge-and-write ``pending`` until no write conflicts; return the products to isolate."""
         split: dict[str, list[Event]] = {}
-        for round_no in range(self.max_conflict_rounds):
+        for _round in range(self.max_conflict_rounds):
             if not pending:
                 break
-            known = ahead if ahead is not None and round_no == 0 else ReadAhead()
-            pending = self._round(pending, report, split if isolate else None, known,
-                                  ahead.analyzed if ahead is not None else None)
+            pending = self._round(pending, report, split if isolate else None)
             report.conflicts += len(pending)
         if pending:  # pathological contention: let the caller retry the batch later
             raise BackendUnavailable(f"{len(pending)} products still conflicting after retries")
         return split
 
-    def _round(self, pending: dict[str, list[Event]], report: ApplyReport, split: dict[str, list[Event]] | None,
-               read: ReadAhead, analyzed: dict[bytes, Analysis] | None) -> dict[str, list[Event]]:
-        current = {pid: read.current[pid] for pid in pending if pid in read.current}
-        unread = [pid for pid in pending if pid not in read.fetched]
+    def _round(self, pending: dict[str, list[Event]], report: ApplyReport,
+               split: dict[str, list[Event]] | None) -> dict[str, list[Event]]:
         c0, w0 = time.thread_time(), time.perf_counter()
-        if unread:
-            current.update(self._mget(unread))
+        current = self._mget(list(pending))
         report.es_seconds += time.thread_time() - c0
         report.es_wall_seconds += time.perf_counter() - w0
         outcome: dict[str, tuple[list[Event], list[Event]]] = {}
-        timed = _TimedAnalyzer(self.analyzer, analyzed)
+        timed = _TimedAnalyzer(self.analyzer)
         gen_cpu = [0.0]  # CPU of the action generator (merge, analysis, encoding), whatever thread runs it
 
         def actions() -> Iterator[dict[str, Any]]:
