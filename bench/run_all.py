@@ -22,6 +22,7 @@ def main() -> int:
         ["bench.bench_api", "--products", n],
         ["bench.bench_reindex", "--products", n, "--clients", "0"],
         ["bench.bench_reindex", "--products", n],
+        ["bench.bench_cpu_share", "--docs", "10000" if quick else "30000"],
     ]
     failed = 0
     for run in runs:
