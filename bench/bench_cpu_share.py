@@ -145,10 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'mode':<14}{'docs/s':>8}{'x floor':>9}{'ES ms/doc':>11}{'ES cores':>10}{'producer':>10}"
           f"{'write pool':>12}")
     for mode, runs in results.items():
-        def avg(key: str, runs: list[dict[str, float]] = runs) -> float:
-            return statistics.mean(r[key] for r in runs)
-        print(f"{mode:<14}{avg('dps'):8.0f}{avg('dps') / floor:9.2f}{avg('es_ms'):11.3f}{avg('es_cores'):10.2f}"
-              f"{avg('producer_cores'):10.2f}{avg('write_active'):12.2f}")
+        a = {key: statistics.mean(r[key] for r in runs) for key in runs[0]}
+        print(f"{mode:<14}{a['dps']:8.0f}{a['dps'] / floor:9.2f}{a['es_ms']:11.3f}{a['es_cores']:10.2f}"
+              f"{a['producer_cores']:10.2f}{a['write_active']:12.2f}")
     return 0
 
 

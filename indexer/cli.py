@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from indexer.cli_common import err_console, fail, guard
-from indexer.settings import DEFAULT_CANARIES, IndexerSettings
+from indexer.settings import DEFAULT_CANARIES, DEFAULT_CANARY_OVERLAP, IndexerSettings
 
 app = typer.Typer(name="catalog", help="Operate pocket-search: index, topics, demo data, status.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -187,7 +187,7 @@ def reindex(
     canary_overlap: Annotated[float, typer.Option(
         "--canary-overlap", min=0.0, max=1.0,
         help="least share of each canary's old top 10 the new index keeps; lower it when the "
-             "change is meant to re-rank (a new dictionary, BM25 settings)")] = 0.5,
+             "change is meant to re-rank (a new dictionary, BM25 settings)")] = DEFAULT_CANARY_OVERLAP,
 ) -> None:
     """Rebuild the index with zero downtime and no lost writes, then swap the alias.
 

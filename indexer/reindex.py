@@ -45,7 +45,7 @@ from indexer.admin import create_index, new_index_name
 from indexer.decode import decode_event
 from indexer.document import build_source
 from indexer.merge import Event
-from indexer.settings import DEFAULT_CANARIES
+from indexer.settings import DEFAULT_CANARIES, DEFAULT_CANARY_OVERLAP
 from indexer.sink import EsSink
 from schemas.errors import InvalidEvent, PocketSearchError
 
@@ -73,7 +73,7 @@ class ReindexConfig:
     refresh_interval: str = "1s"
     catch_up_lag: int = 100
     canaries: tuple[str, ...] = DEFAULT_CANARIES
-    canary_min_overlap: float = 0.5
+    canary_min_overlap: float = DEFAULT_CANARY_OVERLAP
     facet_tolerance: float = 0.10  # live writes keep moving the old index while we compare
     facet_min_slack: int = 5
 

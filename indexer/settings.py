@@ -7,6 +7,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Queries whose top 10 a reindexed index must mostly keep (``catalog reindex --canary``).
 DEFAULT_CANARIES = ("手机", "连衣裙", "面霜", "坚果", "耳机")
+#: The least share of each canary's old top 10 that the new index keeps (``--canary-overlap``).
+DEFAULT_CANARY_OVERLAP = 0.5
 
 
 class IndexerSettings(BaseSettings):

@@ -33,3 +33,15 @@ def test_query_variants_are_how_shoppers_write_the_same_query() -> None:
 def test_an_unknown_variant_is_refused_before_any_work() -> None:
     with pytest.raises(ValueError, match="unknown query variant"):
         evaluate(None, variants=["klingon"])
+
+
+def test_the_cli_refuses_an_unknown_variant_naming_the_option(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from indexer.cli import app
+
+    judgments = tmp_path / "j.jsonl"
+    judgments.write_text('{"query": "手机", "relevant": ["p1"]}\n', encoding="utf-8")
+    res = CliRunner().invoke(app, ["eval", "relevance", "--judgments", str(judgments), "--variant", "klingon"])
+    assert res.exit_code == 2, res.output
+    assert "--variant" in res.output and "traditional" in res.output
