@@ -1,6 +1,6 @@
 """Search API benchmark: ``/search`` against the very same Elasticsearch requests sent directly.
 
-``python -m bench.bench_api [--products 100000] [--catalog real|demo] [--queries 2000] [--keep-index]``
+``python -m bench.bench_api [--products 100000] [--catalog real|demo] [--queries 2000] [--keep-index] [--workers 1]``
 
 1. **Catalog** (``--catalog``): ``real`` (default) is 100k products with real Taobao/Tmall/JD
    titles, brands, categories and attributes from ``../shared/data/catalog`` (the indexer
@@ -208,7 +208,9 @@ async def measure(api_url: str, urls: list[str], captured: list[list[tuple[str, 
     conn = aiohttp.TCPConnector(limit=100)
     headers = {"content-type": "application/json"}
     results: dict[tuple[str, int], dict[str, float]] = {}
-    async with aiohttp.ClientSession(connector=conn) as session:
+    # No Accept-Encoding, as the elasticsearch client sends none: with aiohttp's default (gzip)
+    # ES would compress every direct response, work the API's requests never ask for.
+    async with aiohttp.ClientSession(connector=conn, skip_auto_headers=("accept-encoding",)) as session:
         async def api(i: int) -> None:
             async with session.get(api_url + urls[i]) as r:
                 await r.read()
@@ -252,11 +254,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_api(alias: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_api(alias: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "POCKET_ES_URL": ES_URL, "POCKET_INDEX": alias}
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "search_api.main:create_app", "--factory",
-                             "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+                             "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
                              "--log-level", "warning", "--no-access-log"], env=env, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -279,6 +281,7 @@ def main() -> None:
     ap.add_argument("--catalog", choices=("real", "demo"), default="real",
                     help="real titles from ../shared/data/catalog, or the generated demo catalog")
     ap.add_argument("--keep-index", action="store_true", help="keep (and reuse) the bench index")
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of the API")
     args = ap.parse_args()
 
     es = Elasticsearch(ES_URL, request_timeout=120)
@@ -296,7 +299,7 @@ def main() -> None:
               f"(便宜 ceilings, zero-result recovery) replayed in the direct run too; "
               f"{sum(1 for c in captured if len(c) > 1)} of the {len(mix)} searches made more than one "
               f"({args.catalog} catalog of {args.products} products)")
-        proc, api_url = start_api(alias)
+        proc, api_url = start_api(alias, args.workers)
         res = asyncio.run(measure(api_url, [url_of(p) for p in mix], captured, args.requests,
                                   floor_bodies(alias, mix)))
     finally:
