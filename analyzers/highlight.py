@@ -43,12 +43,16 @@ def highlight(title: str, qa: QueryAnalysis, *, pre: str = "<em>", post: str = "
         return html.escape(title) if escape else title
     norm, origin = normalize_with_offsets(title)
     marks = bytearray(len(title))
+    identity = isinstance(origin, range)  # the common case: every character maps to itself
     for term in terms:  # every non-overlapping occurrence of each term
         at = norm.find(term)
         while at != -1:
             end = at + len(term)
-            for i in range(at, end):
-                marks[origin[i]] = 1
+            if identity:
+                marks[at:end] = b"\x01" * (end - at)
+            else:
+                for i in range(at, end):
+                    marks[origin[i]] = 1
             at = norm.find(term, end)
     text = html.escape if escape else str
     out: list[str] = []

@@ -90,13 +90,15 @@ def _price_buckets(buckets: list[dict[str, Any]]) -> list[dict[str, Any]]:
     share = total / TARGET_PRICE_BUCKETS
     out: list[dict[str, Any]] = []
     run: list[dict[str, Any]] = []
+    in_run = 0
     for b in nonempty:
         run.append(b)
-        if sum(x["doc_count"] for x in run) >= share * 0.8:
+        in_run += b["doc_count"]
+        if in_run >= share * 0.8:
             out.append(_merge(run))
-            run = []
+            run, in_run = [], 0
     if run:
-        if out and sum(x["doc_count"] for x in run) < share * 0.3:
+        if out and in_run < share * 0.3:
             last = out.pop()
             out.append(_merge([{"from": last["min"], "to": last["max"], "doc_count": last["count"]}, *run]))
         else:

@@ -5,6 +5,7 @@ Run: ``pocket-api`` (or ``python -m search_api.main``); settings from ``POCKET_*
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -32,9 +33,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The client opens an OpenTelemetry span per request whenever opentelemetry-api is importable
+        # (FastAPI pulls it in), even with no tracing SDK to record it. We ship no SDK, so the spans
+        # are off unless the operator turns them on with the client's own switch.
+        os.environ.setdefault("OTEL_PYTHON_INSTRUMENTATION_ELASTICSEARCH_ENABLED", "false")
         # orjson both ways: request bodies and ES responses (hits, facets) cost ~0.5 ms less a search.
         es = AsyncElasticsearch(settings.es_url, request_timeout=settings.request_timeout_s, max_retries=1,
-                                retry_on_timeout=False, serializer=OrjsonSerializer())
+                                retry_on_timeout=False, serializer=OrjsonSerializer(),
+                                connections_per_node=settings.es_connections)
         analyzer = get_analyzer()
         analyzer.warm()
         app.state.service = SearchService(es, analyzer, settings)

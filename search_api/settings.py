@@ -48,6 +48,9 @@ class ApiSettings(BaseSettings):
         2000, ge=0, description="facets of a text search count its best N matches per shard (``facets_exact`` "
         "says when that was all of them); 0: count every match")
     request_timeout_s: float = Field(5.0, gt=0, description="client-side timeout to ES")
+    es_connections: int = Field(
+        32, ge=1, description="HTTP connections to each ES node; above the client count, so a request "
+        "never queues in the API for a connection while ES could already be working on it")
     ranking: RankingWeights = RankingWeights()
     # The indexer's topics and group (same names as IndexerSettings): merchant pending/DLQ look-ups.
     kafka_bootstrap: str = "127.0.0.1:9092"
