@@ -48,6 +48,8 @@ class ApiSettings(BaseSettings):
         2000, ge=0, description="facets of a text search count its best N matches per shard (``facets_exact`` "
         "says when that was all of them); 0: count every match")
     request_timeout_s: float = Field(5.0, gt=0, description="client-side timeout to ES")
+    split_browse: bool = Field(
+        True, description="run a browse (no text) as hits + cacheable counts in one msearch; false: one search")
     es_connections: int = Field(
         32, ge=1, description="HTTP connections to each ES node; above the client count, so a request "
         "never queues in the API for a connection while ES could already be working on it")

@@ -117,3 +117,22 @@ def assert_nothing_hidden(resp: Any) -> None:
         assert f'"{p["product_id"]}"' not in text, f"{p['product_id']} leaked"
     leaked = [w for w in HIDDEN_WORDS if w in text]
     assert not leaked, f"hidden products leaked through {leaked}"
+
+
+def record_es_calls(client: Any, monkeypatch: Any) -> list[str]:
+    """Wrap the app's ES client so that every ``search``/``msearch`` it sends is named, in order,
+    in the returned list (the requests still go to ES)."""
+    es = client.app.state.service.es
+    sent: list[str] = []
+
+    def spy(name: str) -> Any:
+        real = getattr(es, name)
+
+        def call(*args: Any, **kw: Any) -> Any:
+            sent.append(name)
+            return real(*args, **kw)
+        return call
+
+    for name in ("search", "msearch"):
+        monkeypatch.setattr(es, name, spy(name))
+    return sent

@@ -12,6 +12,7 @@ from api_assertions import (
     body,
     ids,
     marked,
+    record_es_calls,
 )
 
 from analyzers import QueryAnalysis, get_analyzer
@@ -94,13 +95,7 @@ def test_recovery_relaxes_and_to_or(client: Any, strict_text: None) -> None:
 def test_recovery_without_a_correction_runs_the_relaxed_search_at_once(
         client: Any, strict_text: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """Nothing to correct: no probe round trip first, the relaxed search itself is the second."""
-    es = client.app.state.service.es
-    sent: list[str] = []
-    for name in ("search", "msearch"):
-        def spy(*args: Any, _name: str = name, _real: Any = getattr(es, name), **kw: Any) -> Any:
-            sent.append(_name)
-            return _real(*args, **kw)
-        monkeypatch.setattr(es, name, spy)
+    sent = record_es_calls(client, monkeypatch)
     resp = search(client, q="华为 连衣裙")
     assert body(resp)["applied"]["recovery"]["step"] == "relaxed"
     assert sent == ["search", "search"]
