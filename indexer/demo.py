@@ -102,6 +102,11 @@ def _title(rng: random.Random, brand: str, word: str, attrs: dict[str, str], sub
     return " ".join(parts) if rng.random() < 0.3 else "".join(parts)
 
 
+def _shop_score(shop_id: str) -> float:
+    """A shop's quality score (4.2-5.0, fixed per shop, drawn apart from the products' draws)."""
+    return round(4.2 + 0.8 * random.Random(f"score:{shop_id}").random(), 1)
+
+
 def demo_products(n: int = 5000, *, seed: int = 7) -> list[dict[str, Any]]:
     """``n`` products as dicts with ``product_id``, ``shop_id`` and the ``Product`` fields."""
     rng = random.Random(seed)
@@ -133,6 +138,7 @@ def demo_products(n: int = 5000, *, seed: int = 7) -> list[dict[str, Any]]:
                 "status": "off_shelf" if rng.random() < 0.03 else "on_shelf",
                 "image": f"https://img.example.com/demo/{i + 1:05d}.jpg",
                 "shop_name": shop_name,
+                "shop_score": _shop_score(shop_id),
                 "created_at": created.isoformat(),
                 "updated_at": created.isoformat(),
             },

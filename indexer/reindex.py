@@ -48,6 +48,7 @@ from indexer.merge import Event
 from indexer.settings import DEFAULT_CANARIES, DEFAULT_CANARY_OVERLAP
 from indexer.sink import EsSink
 from schemas.errors import InvalidEvent, PocketSearchError
+from schemas.events import Product
 
 log = logging.getLogger("pocket.reindex")
 LOCK_INDEX = "pocket-locks"
@@ -546,9 +547,7 @@ def export_events(es: Elasticsearch, alias: str, out: Any) -> int:
                 out.write(orjson.dumps({**base, "type": "delete", "version": meta["v_delete"]}) + b"\n")
                 n += 1
             continue
-        product = {k: src.get(k) for k in ("title", "description", "brand", "category", "attributes", "price",
-                                            "stock", "sales", "rating", "status", "image", "shop_name",
-                                            "created_at", "updated_at")}
+        product = {k: src.get(k) for k in Product.model_fields}
         product = {k: v for k, v in product.items() if v is not None}
         out.write(orjson.dumps({**base, "type": "upsert", "version": src.get("version") or 1,
                                 "product": product}) + b"\n")

@@ -58,6 +58,9 @@ class Product(_Strict):
     stock: Annotated[int, Field(ge=0, le=10**9)] = 0
     sales: Annotated[int, Field(ge=0)] = 0
     rating: Annotated[float, Field(ge=0, le=5)] | None = None
+    #: The shop's quality score (0-5, like Taobao's 店铺评分 DSR), copied onto each of its
+    #: products by the producer; a ranking signal (``RankingWeights.shop_quality``).
+    shop_score: Annotated[float, Field(ge=0, le=5)] | None = None
     status: ProductStatus = ProductStatus.ON_SHELF
     image: Annotated[str, Field(max_length=500)] | None = None
     shop_name: Annotated[str, Field(max_length=100)] | None = None
@@ -83,6 +86,7 @@ class ProductPatch(_Strict):
     stock: Annotated[int, Field(ge=0, le=10**9)] | None = None
     sales: Annotated[int, Field(ge=0)] | None = None
     rating: Annotated[float, Field(ge=0, le=5)] | None = None
+    shop_score: Annotated[float, Field(ge=0, le=5)] | None = None
     status: ProductStatus | None = None
     image: Annotated[str, Field(max_length=500)] | None = None
     shop_name: Annotated[str, Field(max_length=100)] | None = None

@@ -14,7 +14,7 @@ from typing import Any
 from analyzers import INDEX_TEXT_FIELDS
 
 ALIAS = "products"
-MAPPING_VERSION = 2
+MAPPING_VERSION = 3
 
 #: BM25 for product titles. Sellers repeat the words they want to be found by (面霜 面霜
 #: 补水面霜), and titles are all about the same length, so a term's presence should count
@@ -45,6 +45,7 @@ def mappings(*, analysis_version: str) -> dict[str, Any]:
         "stock": {"type": "integer"},
         "sales": {"type": "long"},
         "rating": {"type": "float"},
+        "shop_score": {"type": "float"},  # the shop's quality, 0-5 (a ranking signal)
         "status": _KW,
         "image": {"type": "keyword", "index": False, "doc_values": False},
         "created_at": {"type": "date"},

@@ -31,7 +31,7 @@ _SAMPLE = "best_matches"
 #: The one filter every storefront path applies: hits, facets, suggestions, corrections.
 SEARCHABLE = {"term": {"searchable": True}}
 HIT_FIELDS = ["product_id", "title", "price", "shop_id", "shop_name", "brand", "image", "category_path",
-              "sales", "rating", "stock", "in_stock", "created_at"]
+              "sales", "rating", "shop_score", "stock", "in_stock", "created_at"]
 _SORTS: dict[SortMode, list[Any]] = {
     SortMode.RELEVANCE: [{"_score": "desc"}, {"product_id": "asc"}],
     SortMode.PRICE_ASC: [{"price": "asc"}, {"product_id": "asc"}],
@@ -50,6 +50,7 @@ def ranked(query: dict[str, Any], w: RankingWeights) -> dict[str, Any]:
             {"weight": 1},
             {"field_value_factor": {"field": "sales", "modifier": "log1p", "missing": 0}, "weight": w.sales},
             {"field_value_factor": {"field": "rating", "factor": 0.2, "missing": 0}, "weight": w.rating},
+            {"field_value_factor": {"field": "shop_score", "factor": 0.2, "missing": 0}, "weight": w.shop_quality},
             {"filter": {"exists": {"field": "created_at"}},
              "exp": {"created_at": {"origin": "now/h", "scale": f"{w.freshness_scale_days}d", "decay": 0.5}},
              "weight": w.freshness},
@@ -67,13 +68,15 @@ def business_factors(src: dict[str, Any], w: RankingWeights, now: datetime) -> d
     """The same factors as :func:`ranked`, computed in Python for ``explain``."""
     sales = w.sales * math.log10(1 + (src.get("sales") or 0))
     rating = w.rating * 0.2 * (src.get("rating") or 0)
+    shop = w.shop_quality * 0.2 * (src.get("shop_score") or 0)
     fresh = 0.0
     if src.get("created_at"):
         age_days = max(0.0, (now - datetime.fromisoformat(src["created_at"])).total_seconds() / 86400)
         fresh = w.freshness * 0.5 ** (age_days / w.freshness_scale_days)
     stock = 1.0 if src.get("in_stock", True) else w.out_of_stock
-    return {"sales": round(sales, 4), "rating": round(rating, 4), "freshness": round(fresh, 4),
-            "stock_multiplier": stock, "multiplier": round((1 + sales + rating + fresh) * stock, 4)}
+    return {"sales": round(sales, 4), "rating": round(rating, 4), "shop_quality": round(shop, 4),
+            "freshness": round(fresh, 4), "stock_multiplier": stock,
+            "multiplier": round((1 + sales + rating + shop + fresh) * stock, 4)}
 
 
 class SearchService:

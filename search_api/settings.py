@@ -9,12 +9,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class RankingWeights(BaseModel):
     """How business signals combine with text relevance (see ARCHITECTURE.md, "Ranking").
 
-    score = text × (1 + sales·log10(1+sales) + rating·rating/5 + freshness·decay(age))
+    score = text × (1 + sales·log10(1+sales) + rating·rating/5 + shop_quality·shop_score/5
+                    + freshness·decay(age))
             × (out_of_stock if stock is 0)
     """
 
     sales: float = Field(0.15, ge=0, description="per decade of units sold")
     rating: float = Field(0.2, ge=0, description="at a 5.0 rating")
+    shop_quality: float = Field(0.15, ge=0, description="at a 5.0 shop score (products without one: 0)")
     freshness: float = Field(0.2, ge=0, description="for a product created today")
     freshness_scale_days: int = Field(30, ge=1, description="age at which the freshness boost halves")
     out_of_stock: float = Field(0.25, gt=0, le=1, description="multiplier for zero stock")

@@ -33,8 +33,9 @@ SHOP_NAMES = {S1: "数码旗舰店", S2: "潮流服饰店", S3: "美妆官方店
 
 def _p(pid: str, shop: str, title: str, brand: str, category: list[str], attrs: dict[str, str], price: float,
        *, stock: int = 10, sales: int = 100, rating: float = 4.5, status: str = "on_shelf",
-       created: datetime = OLD) -> dict[str, Any]:
-    return {"product_id": pid, "shop_id": shop, "product": {
+       created: datetime = OLD, shop_score: float | None = None) -> dict[str, Any]:
+    extra = {"shop_score": shop_score} if shop_score is not None else {}
+    return {"product_id": pid, "shop_id": shop, "product": {**extra,
         "title": title, "description": f"{brand} {title}", "brand": brand, "category": category,
         "attributes": attrs, "price": price, "stock": stock, "sales": sales, "rating": rating,
         "status": status, "image": f"https://img.example.com/{pid}.jpg", "shop_name": SHOP_NAMES[shop],

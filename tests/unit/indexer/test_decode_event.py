@@ -24,6 +24,8 @@ def reason_of(value: bytes | None, **kw) -> str:
 
 def test_valid_events_of_each_type():
     assert isinstance(decode_event(orjson.dumps(UPSERT)), UpsertEvent)
+    assert decode_event(orjson.dumps(UPSERT | {"product": UPSERT["product"] | {"shop_score": 4.8}})
+                        ).product.shop_score == 4.8  # type: ignore[union-attr]
     assert isinstance(decode_event(orjson.dumps(BASE | {"type": "patch", "patch": {"price": 1}})), PatchEvent)
     assert isinstance(decode_event(orjson.dumps(BASE | {"type": "delete"})), DeleteEvent)
 
@@ -50,6 +52,8 @@ def test_unknown_type(kind):
     BASE | {"type": "patch", "patch": {"attributes": {"颜色" * 20: "黑色"}}},
     BASE | {"type": "patch", "patch": {"attributes": {"颜色": "黑" * 101}}},
     {k: v for k, v in UPSERT.items() if k != "type"},
+    UPSERT | {"product": UPSERT["product"] | {"shop_score": 5.1}},  # a shop score is 0-5
+    BASE | {"type": "patch", "patch": {"shop_score": -1}},
 ])
 def test_schema_violation(broken):
     assert reason_of(orjson.dumps(broken)) == "schema_violation"
