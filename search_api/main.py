@@ -47,6 +47,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            merchant_objects = getattr(app.state, "merchant", None)  # made on a first merchant call
+            if merchant_objects is not None:
+                merchant_objects.visibility.stream.close()
             await es.close()
 
     app = FastAPI(title="pocket-search", version="0.1.0", lifespan=lifespan,
