@@ -20,7 +20,8 @@ def main() -> int:
         ["bench.bench_analyzers"],
         ["bench.bench_indexer", "--events", n],
         ["bench.bench_api", "--products", n, "--keep-index"],
-        ["bench.bench_browse", "--products", n],  # reuses bench_api's index, then deletes it
+        ["bench.bench_suggest", "--products", n, "--keep-index"],  # bench_api's index
+        ["bench.bench_browse", "--products", n],  # the same index, then deletes it
         ["bench.bench_reindex", "--products", n, "--clients", "0"],
         ["bench.bench_reindex", "--products", n],
         ["bench.bench_cpu_share", "--docs", "10000" if quick else "30000"],

@@ -1,0 +1,167 @@
+"""Suggest benchmark: ``/suggest`` as a shopper types, ES time against the issue's 20 ms bar.
+
+``python -m bench.bench_suggest [--products 100000] [--requests 4000] [--keep-index]``
+
+Prefixes are made from real Taobao queries (``../shared/data/queries``, seeded sample), the
+four ways the issue names: the first 1-3 characters of a Chinese query (``连衣``), a prefix of
+its full pinyin (``lianyi``), its initials (``lyq``) and a mixed one (``连yi``); 15% of the
+requests are scoped to a shop. They run against the API benchmark's real catalog
+(``bench_api``'s index, reused if present), 1 and 20 concurrent clients:
+
+* **ES**: the ``took`` of the same completion request sent straight to ES (what the bar is
+  about: "under 20 ms p99 at the ES side");
+* **API**: ``/suggest`` end to end through the API process.
+
+Bar (issue 5): ES p99 < 20 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import orjson
+from elasticsearch import Elasticsearch
+
+from analyzers import get_analyzer
+from analyzers import pinyin as py
+from bench.bench_api import ES_URL, QUERIES, catalog_events, load_catalog, shops_of, start_api
+
+
+def prefixes(n: int, shops: list[str], seed: int = 9) -> list[dict[str, str]]:
+    analyzer = get_analyzer()
+    rng = random.Random(seed)
+    lines = QUERIES.read_text(encoding="utf-8").splitlines()
+    out: list[dict[str, str]] = []
+    while len(out) < n:
+        q = analyzer.normalize(rng.choice(lines).split("\t", 1)[-1]).replace(" ", "")
+        cjk = "".join(ch for ch in q if "\u4e00" <= ch <= "\u9fff")[:4]
+        if len(cjk) < 2:
+            continue
+        full, initials = py.full(cjk), py.initials(cjk)
+        kind = len(out) % 4
+        if kind == 0:
+            text = cjk[: rng.randint(1, 3)]
+        elif kind == 1:
+            text = full[: rng.randint(2, max(2, len(full)))]
+        elif kind == 2:
+            text = initials[: rng.randint(2, max(2, len(initials)))]
+        else:
+            text = cjk[0] + py.full(cjk[1])[: rng.randint(1, 3)]
+        req = {"q": text}
+        if rng.random() < 0.15:
+            req["shop_id"] = rng.choice(shops)
+        out.append(req)
+    return out
+
+
+def es_body(req: dict[str, str], size: int = 8) -> bytes:
+    """The completion request the API sends for ``req`` (see SearchService.suggest)."""
+    analyzer = get_analyzer()
+    prefix = analyzer.normalize(req["q"]).replace(" ", "")[:50]
+    scope = f"shop:{req['shop_id']}" if req.get("shop_id") else "all"
+    return orjson.dumps({"size": 0, "_source": ["title", "category_path", "searchable", "shop_id"],
+                         "suggest": {"s": {"prefix": prefix, "completion": {
+                             "field": "suggest", "size": size * 2, "skip_duplicates": True,
+                             "contexts": {"scope": [scope]}}}}})
+
+
+async def load(fn: Any, n_items: int, concurrency: int, total: int) -> tuple[list[float], list[float]]:
+    wall: list[float] = []
+    took: list[float] = []
+    counter = iter(range(total))
+
+    async def worker() -> None:
+        for i in counter:
+            t = time.perf_counter()
+            es_took = await fn(i % n_items)
+            wall.append((time.perf_counter() - t) * 1000)
+            if es_took is not None:
+                took.append(es_took)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return wall, took
+
+
+def pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * p))]
+
+
+async def measure(api_url: str, alias: str, reqs: list[dict[str, str]], total: int
+                  ) -> dict[tuple[str, int], tuple[list[float], list[float]]]:
+    bodies = [es_body(r) for r in reqs]
+    out: dict[tuple[str, int], tuple[list[float], list[float]]] = {}
+    async with aiohttp.ClientSession(skip_auto_headers=("accept-encoding",)) as session:
+        async def direct(i: int) -> float:
+            async with session.post(f"{ES_URL}/{alias}/_search", data=bodies[i],
+                                    headers={"content-type": "application/json"}) as r:
+                body = orjson.loads(await r.read())
+                assert r.status == 200, body
+                return float(body["took"])
+
+        async def api(i: int) -> None:
+            async with session.get(api_url + "/suggest?" + urlencode(reqs[i])) as r:
+                await r.read()
+                assert r.status == 200, (reqs[i], r.status)
+
+        answered = 0
+        for i in range(len(reqs)):  # once through: how many prefixes find a product at all
+            async with session.post(f"{ES_URL}/{alias}/_search", data=bodies[i],
+                                    headers={"content-type": "application/json"}) as r:
+                answered += bool(orjson.loads(await r.read())["suggest"]["s"][0]["options"])
+        print(f"prefixes with at least one suggestion: {answered} of {len(reqs)}")
+        for fn in (direct, api):
+            await load(fn, len(reqs), 4, 400)  # warm
+        for concurrency in (1, 20):
+            for name, fn in (("ES", direct), ("API", api)):
+                out[(name, concurrency)] = await load(fn, len(reqs), concurrency, total)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--products", type=int, default=100_000)
+    ap.add_argument("--requests", type=int, default=4000, help="requests per run")
+    ap.add_argument("--keep-index", action="store_true", help="keep (and reuse) the bench index")
+    args = ap.parse_args()
+
+    es = Elasticsearch(ES_URL, request_timeout=120)
+    alias = f"bench-api-real-{args.products}"
+    events = catalog_events("real", args.products)
+    if not (args.keep_index and es.indices.exists_alias(name=alias)):
+        es.options(ignore_status=404).indices.delete(index=f"{alias}-*")
+        load_catalog(es, alias, events)
+    reqs = prefixes(2000, shops_of(events))
+    proc = None
+    try:
+        proc, api_url = start_api(alias)
+        res = asyncio.run(measure(api_url, alias, reqs, args.requests))
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+        if not args.keep_index:
+            es.options(ignore_status=404).indices.delete(index=f"{alias}-*")
+        es.close()
+
+    kinds = ", ".join(r["q"] for r in reqs[:8])
+    print(f"prefixes: {len(reqs)} from real queries (e.g. {kinds}); 15% scoped to a shop")
+    print(f"\n{'':5} {'clients':>7} {'p50 ms':>8} {'p99 ms':>8} {'ES took p50':>12} {'ES took p99':>12}")
+    for (name, c), (wall, took) in sorted(res.items(), key=lambda kv: (kv[0][1], kv[0][0] != "ES")):
+        t50 = f"{statistics.median(took):12.1f}" if took else f"{'':12}"
+        t99 = f"{pct(took, 0.99):12.1f}" if took else f"{'':12}"
+        print(f"{name:5} {c:>7} {statistics.median(wall):8.2f} {pct(wall, 0.99):8.2f} {t50} {t99}")
+    took99 = max(pct(res[("ES", c)][1], 0.99) for c in (1, 20))
+    print(f"\nES p99 (took, worst of 1 and 20 clients): {took99:.1f} ms (bar < 20): "
+          f"{'PASS' if took99 < 20 else 'FAIL'}")
+
+
+if __name__ == "__main__":
+    main()
