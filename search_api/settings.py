@@ -34,6 +34,8 @@ class MerchantSettings(BaseModel):
     touch_interval_s: float = Field(60.0, ge=0, description="write last_used_at at most this often per key")
     stream_scan_max: int = Field(200_000, ge=1, description="records read per topic to find pending events")
     stream_timeout_s: float = Field(10.0, gt=0, description="time budget of one topic scan")
+    stream_consumers: int = Field(4, ge=1, description="Kafka consumers kept per API process for "
+                                  "look-ups; as many look-ups read at once, the others wait")
 
 
 class ApiSettings(BaseSettings):

@@ -111,21 +111,23 @@ def _event_fields(value: bytes | None) -> dict[str, Any]:
 
 
 class StreamReader:
-    """The merchant look-ups' reads of the change topic and the DLQ, with one Kafka consumer
-    per API process, opened on first use.
+    """The merchant look-ups' reads of the change topic and the DLQ, with Kafka consumers kept
+    per API process instead of one opened per look-up.
 
     A new consumer per look-up spent ~130 ms of each one opening a connection and fetching
     the cluster metadata (measured: 140 ms a look-up against a local broker, 6-8 ms with the
-    consumer kept). Look-ups take turns on it (they run in worker threads, and a
-    ``KafkaConsumer`` is not thread-safe); each assigns the partitions it reads and leaves none
-    assigned. Committed offsets are fetched from the broker on every look-up, never cached.
-    After a Kafka error the consumer is closed, and the next look-up opens a new one.
+    consumer kept). Up to ``merchant.stream_consumers`` look-ups read at once, each on a
+    consumer of its own (a ``KafkaConsumer`` is not thread-safe, and look-ups run in worker
+    threads); a consumer is made when none is idle. Each look-up assigns the partitions it
+    reads and leaves none assigned. Committed offsets are fetched from the broker on every
+    look-up, never cached. A consumer that raised a Kafka error is closed, not kept.
     """
 
     def __init__(self, settings: ApiSettings) -> None:
         self.settings = settings
         self._lock = threading.Lock()
-        self._consumer: KafkaConsumer | None = None
+        self._idle: list[KafkaConsumer] = []
+        self._slots = threading.BoundedSemaphore(settings.merchant.stream_consumers)
 
     def product(self, product_id: str) -> StreamState:
         """The product's uncommitted events and its dead letters. Blocking (run it in a thread).
@@ -148,38 +150,44 @@ class StreamReader:
 
     def close(self) -> None:
         with self._lock:
-            self._drop()
+            idle, self._idle = self._idle, []
+        for consumer in idle:
+            _close_quietly(consumer)
 
-    def _drop(self) -> None:
-        if self._consumer is not None:
-            consumer, self._consumer = self._consumer, None
-            try:
-                consumer.close(autocommit=False)
-            except Exception:  # closing a broken consumer must not hide the first error
-                log.debug("closing the merchant stream consumer failed", exc_info=True)
+    def _open(self) -> KafkaConsumer:
+        m = self.settings.merchant
+        return KafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap, group_id=self.settings.group_id,
+                             enable_auto_commit=False, client_id="pocket-merchant-visibility",
+                             request_timeout_ms=int(m.stream_timeout_s * 1000) + 1000,
+                             max_poll_records=2000, consumer_timeout_ms=1000,
+                             metadata_max_age_ms=30_000)  # new partitions are seen within 30 s
 
     def _read(self, *, key: bytes | None = None, shop_id: str | None = None) -> StreamState:
-        m = self.settings.merchant
-        with self._lock:
+        with self._slots:
+            with self._lock:
+                consumer = self._idle.pop() if self._idle else None
+            kept = False
             try:
-                if self._consumer is None:
-                    self._consumer = KafkaConsumer(
-                        bootstrap_servers=self.settings.kafka_bootstrap, group_id=self.settings.group_id,
-                        enable_auto_commit=False, client_id="pocket-merchant-visibility",
-                        request_timeout_ms=int(m.stream_timeout_s * 1000) + 1000,
-                        max_poll_records=2000, consumer_timeout_ms=1000,
-                        metadata_max_age_ms=30_000)  # new partitions seen within 30 s
-                consumer = self._consumer
+                if consumer is None:
+                    consumer = self._open()
+                state = _read_stream(consumer, self.settings, key=key, shop_id=shop_id)
+                consumer.unsubscribe()  # no partition stays assigned between look-ups
+                kept = True
             except KafkaError as err:
-                return StreamState(available=False, error=type(err).__name__)
-            try:
-                return _read_stream(consumer, self.settings, key=key, shop_id=shop_id)
-            except KafkaError as err:
-                self._drop()
                 return StreamState(available=False, error=type(err).__name__)
             finally:
-                if self._consumer is not None:
-                    self._consumer.unsubscribe()  # no partition stays assigned between look-ups
+                if not kept and consumer is not None:  # a Kafka error, or anything else
+                    _close_quietly(consumer)
+            with self._lock:
+                self._idle.append(consumer)
+            return state
+
+
+def _close_quietly(consumer: KafkaConsumer) -> None:
+    try:
+        consumer.close(autocommit=False)
+    except Exception:  # closing a broken consumer must not hide the error that broke it
+        log.debug("closing a merchant stream consumer failed", exc_info=True)
 
 
 def _read_stream(consumer: KafkaConsumer, settings: ApiSettings, *, key: bytes | None,

@@ -5,6 +5,7 @@ Own topics and group per test run, so the indexer's and other tests' offsets nev
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 
@@ -65,3 +66,26 @@ def test_a_kept_consumer_sees_new_events_and_new_commits(reader_settings: ApiSet
         assert reader.product("p2").pending == []
     finally:
         reader.close()
+
+
+def test_look_ups_at_once_each_get_a_consumer_and_leave_it_idle(reader_settings: ApiSettings) -> None:
+    _produce(reader_settings, "p1", 1)
+    reader = StreamReader(reader_settings)
+    try:
+        start = threading.Barrier(3)
+        answers: list[int] = []
+
+        def look_up() -> None:
+            start.wait()
+            answers.append(len(reader.product("p1").pending))
+
+        threads = [threading.Thread(target=look_up) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert answers == [1, 1, 1]
+        assert 1 <= len(reader._idle) <= 3  # made as needed, all kept, none busy
+    finally:
+        reader.close()
+    assert reader._idle == []
