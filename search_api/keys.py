@@ -92,11 +92,17 @@ class FailureLimiter:
     failure. ``clock`` is injectable for tests.
     """
 
+    #: Names (addresses, key ids) with failures in the window that one process remembers. A
+    #: caller that rotates addresses or made-up key ids leaves names behind that are never
+    #: checked again; past this many, expired names are swept, then the oldest dropped.
+    MAX_NAMES = 100_000
+
     def __init__(self, *, per_key: int, per_address: int, window_s: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, max_names: int = MAX_NAMES) -> None:
         self.per_key = per_key
         self.per_address = per_address
         self.window_s = window_s
+        self.max_names = max_names
         self._clock = clock
         self._fails: dict[str, deque[float]] = defaultdict(deque)
 
@@ -124,10 +130,23 @@ class FailureLimiter:
         t = self._clock()
         for name in ([f"addr:{address}"] if address is not None else []) + \
                     ([f"key:{key_id}"] if key_id is not None else []):
-            q = self._fails[name]
+            q = self._fails.pop(name, None) or deque()
+            self._fails[name] = q  # re-inserted: the dict stays ordered by last failure
             q.append(t)
             while len(q) > max(self.per_key, self.per_address):  # bounded memory per name
                 q.popleft()
+        if len(self._fails) > self.max_names:
+            self._shrink()
+
+    def _shrink(self) -> None:
+        """Forget names whose failures all left the window, then, down to 90% of the bound, the
+        least recently failed (a name forgotten early can be limited again, never get in
+        unchecked). The 10% headroom makes the sweep's cost a few steps per failure, amortised."""
+        horizon = self._clock() - self.window_s
+        for name in [n for n, q in self._fails.items() if not q or q[-1] <= horizon]:
+            del self._fails[name]
+        while len(self._fails) > self.max_names * 0.9:
+            del self._fails[next(iter(self._fails))]
 
 
 class KeyStore:

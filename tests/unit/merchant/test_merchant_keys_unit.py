@@ -61,6 +61,23 @@ def test_limiter_blocks_an_address_whatever_the_key() -> None:
     lim.check(key_id=None, address="9.9.9.9")
 
 
+def test_limiter_memory_is_bounded_when_names_rotate() -> None:
+    """Made-up key ids and rotating addresses must not grow the table without end."""
+    clock = Clock()
+    lim = FailureLimiter(per_key=2, per_address=3, window_s=60, clock=clock, max_names=50)
+    for i in range(200):
+        lim.record(key_id=f"k{i}", address=None)
+    assert len(lim._fails) <= 50
+    lim.record(key_id="k199", address=None)  # the most recent names are the ones kept
+    with pytest.raises(RateLimited):
+        lim.check(key_id="k199", address=None)
+    clock.t += 61  # expired names go first when the table is full again
+    lim.record(key_id="fresh", address="1.2.3.4")
+    for i in range(60):
+        lim.record(key_id=f"n{i}", address=None)
+    assert len(lim._fails) <= 50 and "key:k199" not in lim._fails
+
+
 class FakeEs:
     """Just enough of AsyncElasticsearch for KeyStore.authenticate."""
 
