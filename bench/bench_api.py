@@ -100,6 +100,23 @@ def load_catalog(es: Elasticsearch, alias: str, events: list[dict[str, Any]]) ->
     assert failed == 0 and count == len(events)
 
 
+def ensure_catalog(es: Elasticsearch, alias: str, events: list[dict[str, Any]], keep_index: bool) -> None:
+    """The bench index behind ``alias``: reused with ``--keep-index`` when it exists, else built."""
+    if not (keep_index and es.indices.exists_alias(name=alias)):
+        es.options(ignore_status=404).indices.delete(index=f"{alias}-*")
+        load_catalog(es, alias, events)
+
+
+def finish(proc: subprocess.Popen[bytes] | None, es: Elasticsearch, alias: str, keep_index: bool) -> None:
+    """Stop the API process (if started) and drop the bench index unless it is to be kept."""
+    if proc is not None:
+        proc.terminate()
+        proc.wait(10)
+    if not keep_index:
+        es.options(ignore_status=404).indices.delete(index=f"{alias}-*")
+    es.close()
+
+
 def query_mix(k: int, shops: list[str], seed: int = 5) -> list[SearchParams]:
     lines = QUERIES.read_text(encoding="utf-8").splitlines()
     rng = random.Random(seed)
@@ -287,9 +304,7 @@ def main() -> None:
     es = Elasticsearch(ES_URL, request_timeout=120)
     alias = f"bench-api-{args.catalog}-{args.products}"
     events = catalog_events(args.catalog, args.products)
-    if not (args.keep_index and es.indices.exists_alias(name=alias)):
-        es.options(ignore_status=404).indices.delete(index=f"{alias}-*")
-        load_catalog(es, alias, events)
+    ensure_catalog(es, alias, events, args.keep_index)
     proc = None
     try:
         mix = query_mix(args.queries, shops_of(events))
@@ -303,12 +318,7 @@ def main() -> None:
         res = asyncio.run(measure(api_url, [url_of(p) for p in mix], captured, args.requests,
                                   floor_bodies(alias, mix)))
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(10)
-        if not args.keep_index:
-            es.options(ignore_status=404).indices.delete(index=f"{alias}-*")
-        es.close()
+        finish(proc, es, alias, args.keep_index)
 
     print(f"\n{'':8} {'clients':>7} {'p50 ms':>8} {'p99 ms':>8} {'QPS':>7} {'n':>6}")
     for (name, c), r in sorted(res.items(), key=lambda kv: (kv[0][1], kv[0][0])):

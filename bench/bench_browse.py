@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 import aiohttp
 from elasticsearch import Elasticsearch
 
-from bench.bench_api import ES_URL, catalog_events, load_catalog, start_api
+from bench.bench_api import ES_URL, catalog_events, ensure_catalog, finish, start_api
 
 
 def top_keys(es: Elasticsearch, alias: str, field: str, n: int) -> list[str]:
@@ -61,9 +61,7 @@ def main() -> None:
 
     es = Elasticsearch(ES_URL, request_timeout=120)
     alias = f"bench-api-real-{args.products}"
-    if not (args.keep_index and es.indices.exists_alias(name=alias)):
-        es.options(ignore_status=404).indices.delete(index=f"{alias}-*")
-        load_catalog(es, alias, catalog_events("real", args.products))
+    ensure_catalog(es, alias, catalog_events("real", args.products), args.keep_index)
     kinds: dict[str, list[dict[str, Any]]] = {
         "whole catalog": [{}] * 20,
         "category pages": [{"category": c} for c in top_keys(es, alias, "category_levels", 60)],
@@ -83,9 +81,7 @@ def main() -> None:
                 proc.terminate()
                 proc.wait(10)
     finally:
-        if not args.keep_index:
-            es.options(ignore_status=404).indices.delete(index=f"{alias}-*")
-        es.close()
+        finish(None, es, alias, args.keep_index)
 
     print(f"\n{'page':16} {'':>12} {'first p50':>10} {'again p50':>10} {'again p90':>10}")
     for kind in kinds:

@@ -31,7 +31,7 @@ from elasticsearch import Elasticsearch
 
 from analyzers import get_analyzer
 from analyzers import pinyin as py
-from bench.bench_api import ES_URL, QUERIES, catalog_events, load_catalog, shops_of, start_api
+from bench.bench_api import ES_URL, QUERIES, catalog_events, ensure_catalog, finish, shops_of, start_api
 
 
 def prefixes(n: int, shops: list[str], seed: int = 9) -> list[dict[str, str]]:
@@ -135,21 +135,14 @@ def main() -> None:
     es = Elasticsearch(ES_URL, request_timeout=120)
     alias = f"bench-api-real-{args.products}"
     events = catalog_events("real", args.products)
-    if not (args.keep_index and es.indices.exists_alias(name=alias)):
-        es.options(ignore_status=404).indices.delete(index=f"{alias}-*")
-        load_catalog(es, alias, events)
+    ensure_catalog(es, alias, events, args.keep_index)
     reqs = prefixes(2000, shops_of(events))
     proc = None
     try:
         proc, api_url = start_api(alias)
         res = asyncio.run(measure(api_url, alias, reqs, args.requests))
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(10)
-        if not args.keep_index:
-            es.options(ignore_status=404).indices.delete(index=f"{alias}-*")
-        es.close()
+        finish(proc, es, alias, args.keep_index)
 
     kinds = ", ".join(r["q"] for r in reqs[:8])
     print(f"prefixes: {len(reqs)} from real queries (e.g. {kinds}); 15% scoped to a shop")
