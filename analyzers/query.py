@@ -138,9 +138,10 @@ def _analyze(tok: Tokenizer, synonyms: SynonymTable, text: str) -> QueryAnalysis
         if term not in brands and any(a in tok.brands for a in syn_map[term]):
             brands.append(term)
 
-    pinyin_terms = [w for kind, run, _ in script_runs(norm) if kind == "alnum"
+    runs = script_runs(norm)
+    pinyin_terms = [w for kind, run, _ in runs if kind == "alnum"
                     for w in [run.replace("-", "")] if w.isalpha() and len(w) >= 2]
-    cjk_words = [w for kind, run, _ in script_runs(norm) if kind == "cjk" for w in tok.segmenter.cut(run)]
+    cjk_words = [w for kind, run, _ in runs if kind == "cjk" for w in tok.segmenter.cut(run)]
     return QueryAnalysis(
         text=text, normalized=norm, words=original.words, chars=original.chars, brands=brands,
         bigrams=original.bigrams, forms=[original, *rewrites], synonyms=syn_map,

@@ -32,6 +32,7 @@ from elasticsearch import Elasticsearch
 from analyzers import get_analyzer
 from analyzers import pinyin as py
 from bench.bench_api import ES_URL, QUERIES, catalog_events, ensure_catalog, finish, shops_of, start_api
+from search_api.service import suggest_body
 
 
 def prefixes(n: int, shops: list[str], seed: int = 9) -> list[dict[str, str]]:
@@ -62,14 +63,10 @@ def prefixes(n: int, shops: list[str], seed: int = 9) -> list[dict[str, str]]:
 
 
 def es_body(req: dict[str, str], size: int = 8) -> bytes:
-    """The completion request the API sends for ``req`` (see SearchService.suggest)."""
-    analyzer = get_analyzer()
-    prefix = analyzer.normalize(req["q"]).replace(" ", "")[:50]
-    scope = f"shop:{req['shop_id']}" if req.get("shop_id") else "all"
-    return orjson.dumps({"size": 0, "_source": ["title", "category_path", "searchable", "shop_id"],
-                         "suggest": {"s": {"prefix": prefix, "completion": {
-                             "field": "suggest", "size": size * 2, "skip_duplicates": True,
-                             "contexts": {"scope": [scope]}}}}})
+    """The completion request the API sends for ``req`` (its default size: 8)."""
+    body = suggest_body(get_analyzer(), req["q"], req.get("shop_id"), size)
+    assert body is not None, req  # every prefix made above has letters or CJK characters
+    return orjson.dumps(body)
 
 
 async def load(fn: Any, n_items: int, concurrency: int, total: int) -> tuple[list[float], list[float]]:

@@ -25,7 +25,7 @@ import hmac
 import re
 import secrets
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -104,7 +104,7 @@ class FailureLimiter:
         self.window_s = window_s
         self.max_names = max_names
         self._clock = clock
-        self._fails: dict[str, deque[float]] = defaultdict(deque)
+        self._fails: dict[str, deque[float]] = {}
 
     def _count(self, name: str) -> int:
         q = self._fails.get(name)

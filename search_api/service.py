@@ -372,16 +372,11 @@ class SearchService:
 
     async def suggest(self, q: str, shop_id: str | None, size: int) -> dict[str, Any]:
         t0 = time.perf_counter()
-        prefix = printable(self.analyzer.normalize(printable(q))).replace(" ", "")[:50]
-        if not prefix:
+        body = suggest_body(self.analyzer, q, shop_id, size)
+        if body is None:
             return {"query": q, "products": [], "categories": [], "took_ms": 0.0}
-        scope = f"shop:{shop_id}" if shop_id else "all"
         suspended = await self.shops.refresh()
-        resp = await self.es.search(index=self.index, size=0,
-                                    source_includes=["title", "category_path", "searchable", "shop_id"],
-                                    suggest={"s": {"prefix": prefix, "completion": {
-                                        "field": "suggest", "size": size * 2, "skip_duplicates": True,
-                                        "contexts": {"scope": [scope]}}}})
+        resp = await self.es.search(index=self.index, body=body)
         products: list[dict[str, Any]] = []
         cats: dict[str, int] = {}
         seen: set[str] = set()
@@ -412,6 +407,17 @@ class SearchService:
         if src.get("shop_id") in await self.shops.refresh():
             return None
         return {"id": resp["_id"], **{k: v for k, v in src.items() if k not in _BOOKKEEPING}}
+
+
+def suggest_body(analyzer: Analyzer, q: str, shop_id: str | None, size: int) -> dict[str, Any] | None:
+    """The completion search of ``/suggest`` for what the shopper typed (None: nothing to complete)."""
+    prefix = printable(analyzer.normalize(printable(q))).replace(" ", "")[:50]
+    if not prefix:
+        return None
+    scope = f"shop:{shop_id}" if shop_id else "all"
+    return {"size": 0, "_source": ["title", "category_path", "searchable", "shop_id"],
+            "suggest": {"s": {"prefix": prefix, "completion": {
+                "field": "suggest", "size": size * 2, "skip_duplicates": True, "contexts": {"scope": [scope]}}}}}
 
 
 def _total(resp: Any) -> int:

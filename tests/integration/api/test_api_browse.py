@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from api_assertions import record_es_calls
+from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
 from search_api.main import create_app
@@ -67,3 +68,19 @@ def test_a_failed_count_falls_back_to_the_one_search(client: Any, monkeypatch: p
     monkeypatch.setattr(es, "msearch", failing)
     out = _answer(client.get("/search", params={"category": "手机数码"}))
     assert out["facets"]["brand"] and out["hits"]
+
+
+def test_browse_counts_come_from_the_request_cache_when_asked_again(
+        client: Any, api_es: Elasticsearch, catalog: str) -> None:
+    """The point of the split: the size-0 counts search is one ES's shard request cache keeps."""
+    params = {"category": "手机数码", "sort": "price_asc"}
+    first = _answer(client.get("/search", params=params))
+
+    def hits_of_cache() -> int:
+        stats = api_es.indices.stats(index=catalog, metric="request_cache")
+        return int(stats["_all"]["total"]["request_cache"]["hit_count"])
+
+    before = hits_of_cache()
+    again = _answer(client.get("/search", params=params))
+    assert hits_of_cache() > before
+    assert again == first
