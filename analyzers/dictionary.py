@@ -110,7 +110,7 @@ class Segmenter:
 
             self._rj = rjieba.Jieba()
             for e in dictionary.entries.values():
-                if _segmentable(e.word):
+                if segmentable(e.word):
                     self._rj.add_word(e.word, e.freq, e.tag or None)
         elif engine == "jieba":
             import logging
@@ -121,7 +121,7 @@ class Segmenter:
             self._jb = jieba.Tokenizer()
             self._jb.initialize()
             for e in dictionary.entries.values():
-                if _segmentable(e.word):
+                if segmentable(e.word):
                     self._jb.add_word(e.word, e.freq, e.tag or None)
         else:
             raise ValueError(f"unknown segmentation engine {engine!r}")
@@ -139,7 +139,7 @@ class Segmenter:
         return list(self._jb.cut_for_search(run, HMM=False))
 
 
-def _segmentable(word: str) -> bool:
+def segmentable(word: str) -> bool:
     from analyzers.normalize import is_cjk
 
     return len(word) >= 2 and all(is_cjk(c) for c in word)

@@ -57,6 +57,16 @@ def _fold(text: str) -> str:
     return _strip_latin_accents(unicodedata.normalize("NFKC", text)).casefold()
 
 
+def fold_nfkc_char(ch: str) -> str:
+    """:func:`_fold` of one character of text that is already NFKC (the native core's call)."""
+    return _strip_latin_accents(ch).casefold()
+
+
+def t2s(text: str) -> str:
+    """OpenCC ``t2s`` of ``text`` (no other normalisation)."""
+    return _T2S.convert(text)
+
+
 #: :func:`_fold` of one character, cached: titles repeat a few thousand distinct characters.
 _fold_char = functools.lru_cache(maxsize=65_536)(_fold)
 

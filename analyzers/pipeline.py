@@ -65,14 +65,16 @@ class Analyzer:
     jieba); use :func:`get_analyzer` for the process-wide instance.
 
     ``engine`` picks the segmenter (``"rjieba"`` or the reference ``"jieba"``; same tokens,
-    see ``tests/unit/analyzers/test_engines.py``). ``dict_paths`` and ``synonym_paths``
+    see ``tests/unit/analyzers/test_engines.py``). ``native`` runs :meth:`analyze_product` in
+    the Rust core when it is built (the default; same tokens, see ``test_native.py``), or
+    never (``False``). ``dict_paths`` and ``synonym_paths``
     override the files in ``analyzers/data/`` (tests, tenant-specific vocabularies).
     """
 
     def __init__(self, *, engine: str = "rjieba", dict_paths: list[Path] | None = None,
-                 synonym_paths: list[Path] | None = None) -> None:
+                 synonym_paths: list[Path] | None = None, native: bool | None = None) -> None:
         self.dictionary = load_dictionary(dict_paths)
-        self._tok = Tokenizer(self.dictionary, engine=engine)
+        self._tok = Tokenizer(self.dictionary, engine=engine, native=native)
         files = list(SYNONYM_FILES) if synonym_paths is None else synonym_paths
         self.synonyms = SynonymTable.from_files(files)
         self.version = analysis_version(self.dictionary)
