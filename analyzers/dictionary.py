@@ -21,10 +21,12 @@ digits are tokenised by our own code), which is what makes their output identica
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DICT_FILES = ("commerce_dict.txt", "user_dict.txt")
@@ -103,15 +105,22 @@ class Segmenter:
     Construction costs ~0.1 s (rjieba) or ~1 s (jieba, cached prefix dict).
     """
 
-    def __init__(self, dictionary: CommerceDictionary, *, engine: str = "rjieba") -> None:
+    def __init__(self, dictionary: CommerceDictionary, *, engine: str = "rjieba", core: Any = None) -> None:
+        """``core``: the native analysis core (``analyzers._native.Core``), whose jieba-rs is
+        rjieba's own crate and version with the same entries; given, it serves the ``rjieba``
+        engine, so that a process holds the dictionary once (~55 MB)."""
         self.engine = engine
-        if engine == "rjieba":
+        if engine == "rjieba" and core is not None:
+            self._cut, self._cut_for_search = core.cut, core.cut_for_search
+        elif engine == "rjieba":
             import rjieba
 
-            self._rj = rjieba.Jieba()
+            rj = rjieba.Jieba()
             for e in dictionary.entries.values():
                 if segmentable(e.word):
-                    self._rj.add_word(e.word, e.freq, e.tag or None)
+                    rj.add_word(e.word, e.freq, e.tag or None)
+            self._cut = functools.partial(rj.cut, hmm=False)
+            self._cut_for_search = functools.partial(rj.cut_for_search, hmm=False)
         elif engine == "jieba":
             import logging
 
@@ -129,13 +138,13 @@ class Segmenter:
     def cut(self, run: str) -> list[str]:
         """Longest-path words of a CJK run (jieba default mode, HMM off)."""
         if self.engine == "rjieba":
-            return self._rj.cut(run, False)
+            return self._cut(run)
         return list(self._jb.cut(run, HMM=False))
 
     def cut_for_search(self, run: str) -> list[str]:
         """Search-mode words of a CJK run: the words plus their 2- and 3-char dictionary sub-words."""
         if self.engine == "rjieba":
-            return self._rj.cut_for_search(run, False)
+            return self._cut_for_search(run)
         return list(self._jb.cut_for_search(run, HMM=False))
 
 

@@ -123,10 +123,10 @@ class Tokenizer:
 
     @property
     def segmenter(self) -> Segmenter:
-        """The Python segmenter, made on first use when the native core does the indexing (an
-        indexer then never holds a second copy of the jieba dictionary)."""
+        """The segmenter of the Python paths (queries, text the core hands back), made on first
+        use; with the native core it runs on the core's jieba-rs (one dictionary a process)."""
         if self._segmenter is None:
-            self._segmenter = Segmenter(self.dictionary, engine=self.engine)
+            self._segmenter = Segmenter(self.dictionary, engine=self.engine, core=self._native)
         return self._segmenter
 
     # -- token streams -------------------------------------------------------------------

@@ -694,6 +694,17 @@ impl Core {
         Ok(Some(PyTuple::new(py, [doc.into_any(), inputs.into_pyobject(py)?.into_any()])?))
     }
 
+    /// rjieba's `cut(run, False)`: the Python segmenter's engine when the core is built, so a
+    /// process holds one copy of the dictionary.
+    fn cut(&self, run: &str) -> Vec<String> {
+        self.jieba.cut(run, false).into_iter().map(|t| t.word.to_string()).collect()
+    }
+
+    /// rjieba's `cut_for_search(run, False)`.
+    fn cut_for_search(&self, run: &str) -> Vec<String> {
+        self.jieba.cut_for_search(run, false).into_iter().map(|t| t.word.to_string()).collect()
+    }
+
     /// `Tokenizer.words(text)`, or `None` for the Python path (tests compare the two).
     fn words_py(&self, py: Python<'_>, text: &str) -> PyResult<Option<Vec<String>>> {
         if !text.chars().all(is_safe) {

@@ -127,3 +127,18 @@ def test_identical_on_random_strings(pair: tuple[Analyzer, Analyzer]) -> None:
                attributes={"规格": text[-8:]})
         handled += core.analyze(text, text[:8], text[::-1], text[:5], text[-8:], True) is not None
     assert handled >= 1600, handled  # most strings test the core, not the hand-back
+
+
+def test_core_segments_like_rjieba(pair: tuple[Analyzer, Analyzer]) -> None:
+    """The core's jieba-rs serves the Python path's segmenter too: it must cut every CJK run of
+    the catalog as rjieba does (same crate, version and dictionary entries)."""
+    from analyzers.dictionary import Segmenter
+    from analyzers.normalize import normalize, script_runs
+
+    native, python = pair
+    assert native._tok.segmenter._cut == native._tok._native.cut  # type: ignore[union-attr]
+    rj = Segmenter(python.dictionary, engine="rjieba")
+    runs = {run for p in _products() for kind, run, _ in script_runs(normalize(p["title"])) if kind == "cjk"}
+    for run in runs:
+        assert native._tok.segmenter.cut(run) == rj.cut(run), run
+        assert native._tok.segmenter.cut_for_search(run) == rj.cut_for_search(run), run
