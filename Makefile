@@ -42,9 +42,10 @@ test: venv services  ## run the whole suite against real ES and Kafka
 test-unit: venv  ## only the pure-code tests (no services)
 	$(BIN)/pytest -m unit $(PYTEST_ARGS)
 
-lint: venv  ## ruff and mypy
+lint: venv  ## ruff and mypy; rustfmt and clippy on the native core
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	cd native && cargo fmt --check && cargo clippy --release -q -- -D warnings
 
 bench: venv services  ## benchmarks: figures as ratios against the raw ES/Kafka floor
 	$(BIN)/python -m bench.run_all

@@ -107,7 +107,7 @@ class Tokenizer:
             self._native = _native.Core(
                 [(e.word, e.freq, e.tag or None) for e in dictionary.entries.values() if segmentable(e.word)],
                 sorted(self.brands), sorted(w for w, e in dictionary.entries.items() if e.tag == "product"),
-                t2s, pinyin.syllables, _fold_table())
+                sorted(_SKIP_ATTRS), t2s, pinyin.syllables, _fold_table())
         else:
             self._segmenter = Segmenter(dictionary, engine=engine)
         # Brands, category paths and attribute values come from small vocabularies that every
@@ -240,15 +240,11 @@ class Tokenizer:
         One pass over the title: its normalisation, script runs and default-mode cut serve
         the words, the pinyin and the suggestions alike (the indexing hot path).
         """
-        title = title if isinstance(title, str) else ""
         if self._native is not None:
-            done = self._native.analyze(
-                title, brand if isinstance(brand, str) else None,
-                description if isinstance(description, str) else None,
-                " ".join(c for c in category or [] if isinstance(c, str)),
-                " ".join(_attribute_values(attributes)), suggest)
+            done = self._native.analyze(title, brand, description, category, attributes, suggest)
             if done is not None:
                 return done
+        title = title if isinstance(title, str) else ""
         pre, norm, units = self._prepared(title)
         runs = script_runs(norm)
         title_words = self._words_of(runs, units)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 from importlib import metadata
 from pathlib import Path
 
@@ -179,8 +180,13 @@ class Analyzer:
 
 @functools.lru_cache(maxsize=1)
 def get_analyzer() -> Analyzer:
-    """The process-wide analyzer (dictionaries load once)."""
-    return Analyzer()
+    """The process-wide analyzer (dictionaries load once).
+
+    ``POCKET_NATIVE_ANALYSIS=0`` turns the native core off (the pure-Python path, same tokens):
+    an escape hatch, and the A/B switch of the benchmarks.
+    """
+    off = os.environ.get("POCKET_NATIVE_ANALYSIS", "").strip().lower() in ("0", "false", "no", "off")
+    return Analyzer(native=False if off else None)
 
 
 # Re-exported for callers that tokenise without the facade (bench, tests).

@@ -12,11 +12,11 @@
 //! to this file that changed a token would be a bug caught by the tests, not a new analysis.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use jieba_rs::Jieba;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// Memo tables are cleared when they reach this many entries (bounded memory, like the
@@ -31,8 +31,16 @@ const SHORT_TEXT: usize = 64;
 /// compatibility ideographs and forms, half- and full-width forms. Outside these, Unicode
 /// version differences (NFKC of newer characters, `\d` over other scripts) could differ.
 const SAFE: [(u32, u32); 10] = [
-    (0x00, 0x7F), (0xA0, 0x12F), (0x132, 0x24F), (0x2000, 0x2BFF), (0x2E80, 0x2FDF),
-    (0x3000, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF),
+    (0x00, 0x7F),
+    (0xA0, 0x12F),
+    (0x132, 0x24F),
+    (0x2000, 0x2BFF),
+    (0x2E80, 0x2FDF),
+    (0x3000, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0xFE30, 0xFE4F),
+    (0xFF00, 0xFFEF),
 ];
 
 fn is_safe(c: char) -> bool {
@@ -121,7 +129,8 @@ fn script_runs(norm: &str) -> Vec<(bool, &str)> {
             while i < chars.len() && is_alnum(chars[i].1) {
                 i += 1;
             }
-            while i + 1 < chars.len() && matches!(chars[i].1, '.' | '-' | '_' | '+' | '\'') && is_alnum(chars[i + 1].1) {
+            while i + 1 < chars.len() && matches!(chars[i].1, '.' | '-' | '_' | '+' | '\'') && is_alnum(chars[i + 1].1)
+            {
                 i += 1;
                 while i < chars.len() && is_alnum(chars[i].1) {
                     i += 1;
@@ -181,11 +190,25 @@ fn model_tokens(run: &str) -> Vec<String> {
 
 /// `_UNIT_TABLE` in the alternation order of `_QTY` (longest first, then table order).
 const UNITS: [(&str, &str, f64); 19] = [
-    ("千克", "g", 1000.0), ("公斤", "g", 1000.0), ("kg", "g", 1000.0), ("mg", "mg", 1.0),
-    ("毫升", "ml", 1.0), ("ml", "ml", 1.0), ("tb", "gb", 1024.0), ("gb", "gb", 1.0),
-    ("毫米", "mm", 1.0), ("mm", "mm", 1.0), ("厘米", "mm", 10.0), ("cm", "mm", 10.0),
-    ("克", "g", 1.0), ("斤", "g", 500.0), ("升", "ml", 1000.0), ("l", "ml", 1000.0),
-    ("t", "gb", 1024.0), ("米", "mm", 1000.0), ("g", "g", 1.0),
+    ("千克", "g", 1000.0),
+    ("公斤", "g", 1000.0),
+    ("kg", "g", 1000.0),
+    ("mg", "mg", 1.0),
+    ("毫升", "ml", 1.0),
+    ("ml", "ml", 1.0),
+    ("tb", "gb", 1024.0),
+    ("gb", "gb", 1.0),
+    ("毫米", "mm", 1.0),
+    ("mm", "mm", 1.0),
+    ("厘米", "mm", 10.0),
+    ("cm", "mm", 10.0),
+    ("克", "g", 1.0),
+    ("斤", "g", 500.0),
+    ("升", "ml", 1000.0),
+    ("l", "ml", 1000.0),
+    ("t", "gb", 1024.0),
+    ("米", "mm", 1000.0),
+    ("g", "g", 1.0),
 ];
 const MEMORY_SIZES: [&str; 10] = ["2", "4", "8", "16", "32", "64", "128", "256", "512", "1024"];
 
@@ -245,7 +268,11 @@ fn unit_tokens(text: &str) -> Option<Vec<String>> {
             }
         }
         let num: String = chars[p..q].iter().collect();
-        let starts: &[usize] = if q < chars.len() && py_space(chars[q]) { &[q + 1, q] } else { &[q] };
+        let starts: &[usize] = if q < chars.len() && py_space(chars[q]) {
+            &[q + 1, q]
+        } else {
+            &[q]
+        };
         let mut found: Option<(usize, &str)> = None;
         'outer: for &u in starts {
             for (i, (spelling, _, _)) in UNITS.iter().enumerate() {
@@ -253,7 +280,10 @@ fn unit_tokens(text: &str) -> Option<Vec<String>> {
                 if u + n > chars.len() {
                     continue;
                 }
-                let matched = spelling.chars().zip(&chars[u..u + n]).all(|(s, &c)| s == c.to_ascii_lowercase());
+                let matched = spelling
+                    .chars()
+                    .zip(&chars[u..u + n])
+                    .all(|(s, &c)| s == c.to_ascii_lowercase());
                 let next_ok = u + n >= chars.len() || !chars[u + n].is_ascii_alphabetic();
                 if matched && next_ok {
                     found = Some((u + n, UNITS[i].0));
@@ -295,16 +325,36 @@ struct Core {
     jieba: Jieba,
     brands: HashSet<String>,
     products: HashSet<String>,
+    /// `fields._SKIP_ATTRS`
+    skip_attrs: HashSet<String>,
     /// `opencc.OpenCC("t2s").convert`
     t2s: Py<PyAny>,
     /// `analyzers.pinyin.syllables`
     syllables: Py<PyAny>,
     /// `_strip_latin_accents(c).casefold()` of every `is_safe` character it changes
     fold_table: HashMap<char, String>,
-    pinyin_memo: Mutex<HashMap<String, Vec<String>>>,
-    words_memo: Mutex<HashMap<String, Vec<String>>>,
-    brand_pinyin_memo: Mutex<HashMap<String, (Vec<String>, Vec<String>)>>,
+    pinyin_memo: Mutex<HashMap<String, Arc<Pinyin>>>,
+    words_memo: Mutex<HashMap<String, Arc<Vec<String>>>>,
+    brand_pinyin_memo: Mutex<HashMap<String, Vec<Arc<Pinyin>>>>,
     brand_inputs_memo: Mutex<HashMap<String, Vec<String>>>,
+}
+
+/// `pinyin.syllables` of a word, with its `full_and_initials`.
+struct Pinyin {
+    syl: Vec<String>,
+    full: String,
+    init: String,
+}
+
+fn joined<'a>(items: impl Iterator<Item = &'a str>, sep: &str) -> String {
+    let mut out = String::new();
+    for (i, s) in items.enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(s);
+    }
+    out
 }
 
 struct Prepared {
@@ -352,7 +402,11 @@ impl Core {
 
     /// `_SPACE.sub(" ", t2s(folded)).strip()`; `None` when t2s left the safe blocks.
     fn t2s_collapse(&self, py: Python<'_>, folded: String) -> PyResult<Option<String>> {
-        let converted: String = if folded.is_ascii() { folded } else { self.t2s.call1(py, (folded,))?.extract(py)? };
+        let converted: String = if folded.is_ascii() {
+            folded
+        } else {
+            self.t2s.call1(py, (folded,))?.extract(py)?
+        };
         if !converted.chars().all(is_safe) {
             return Ok(None);
         }
@@ -376,18 +430,32 @@ impl Core {
     /// whether the camel marks changed anything (else `normalize(text)` is `norm` too).
     fn prepared(&self, py: Python<'_>, text: &str) -> PyResult<Option<Prepared>> {
         if text.is_empty() {
-            return Ok(Some(Prepared { pre: String::new(), norm: String::new(), units: Vec::new(), marked: false }));
+            return Ok(Some(Prepared {
+                pre: String::new(),
+                norm: String::new(),
+                units: Vec::new(),
+                marked: false,
+            }));
         }
         let nfkc = nfkc(text);
         let pre = camel_split(&nfkc);
         if !pre.chars().all(is_safe) {
             return Ok(None);
         }
-        let Some(units) = unit_tokens(&pre) else { return Ok(None) };
+        let Some(units) = unit_tokens(&pre) else {
+            return Ok(None);
+        };
         // NFKC(pre) == pre: the marks are ASCII starters put between two ASCII letters.
-        let Some(norm) = self.t2s_collapse(py, self.fold(&pre))? else { return Ok(None) };
+        let Some(norm) = self.t2s_collapse(py, self.fold(&pre))? else {
+            return Ok(None);
+        };
         let marked = pre.len() != nfkc.len();
-        Ok(Some(Prepared { pre, norm, units, marked }))
+        Ok(Some(Prepared {
+            pre,
+            norm,
+            units,
+            marked,
+        }))
     }
 
     /// `Tokenizer._words_of` (search mode: `cut_for_search`; else the default-mode cut).
@@ -395,7 +463,11 @@ impl Core {
         let mut out: Vec<String> = Vec::new();
         for &(cjk, run) in runs {
             if cjk {
-                let toks = if search_mode { self.jieba.cut_for_search(run, false) } else { self.jieba.cut(run, false) };
+                let toks = if search_mode {
+                    self.jieba.cut_for_search(run, false)
+                } else {
+                    self.jieba.cut(run, false)
+                };
                 out.extend(toks.into_iter().map(|t| t.word.to_string()));
             } else {
                 out.extend(model_tokens(run));
@@ -409,57 +481,57 @@ impl Core {
 
     /// `Tokenizer.words` (search mode). `None`: fall back to Python.
     fn words(&self, py: Python<'_>, text: &str) -> PyResult<Option<Vec<String>>> {
-        let Some(p) = self.prepared(py, text)? else { return Ok(None) };
+        let Some(p) = self.prepared(py, text)? else {
+            return Ok(None);
+        };
         let runs = script_runs(&p.norm);
         Ok(Some(self.words_of(&runs, &p.units, true)))
     }
 
     /// `Tokenizer.short_words`: `words`, memoised for texts of up to 64 characters.
-    fn short_words(&self, py: Python<'_>, text: &str) -> PyResult<Option<Vec<String>>> {
+    fn short_words(&self, py: Python<'_>, text: &str) -> PyResult<Option<Arc<Vec<String>>>> {
         let short = char_len(text) <= SHORT_TEXT;
         if short {
             if let Some(w) = memo_get(&self.words_memo, text) {
                 return Ok(Some(w));
             }
         }
-        let words = self.words(py, text)?;
-        if let (true, Some(w)) = (short, &words) {
-            memo_put(&self.words_memo, text, w.clone());
+        let Some(words) = self.words(py, text)? else {
+            return Ok(None);
+        };
+        let words = Arc::new(words);
+        if short {
+            memo_put(&self.words_memo, text, words.clone());
         }
-        Ok(words)
+        Ok(Some(words))
     }
 
-    /// `pinyin.syllables` of a CJK word, memoised here to skip the call into Python.
-    fn syllables_of(&self, py: Python<'_>, word: &str) -> PyResult<Vec<String>> {
+    /// `pinyin.syllables` and `pinyin.full_and_initials` of a CJK word, memoised here to
+    /// skip the call into Python.
+    fn pinyin(&self, py: Python<'_>, word: &str) -> PyResult<Arc<Pinyin>> {
         if let Some(s) = memo_get(&self.pinyin_memo, word) {
             return Ok(s);
         }
         let syl: Vec<String> = self.syllables.call1(py, (word,))?.extract(py)?;
-        memo_put(&self.pinyin_memo, word, syl.clone());
-        Ok(syl)
+        let full = syl.concat();
+        let init = syl.iter().filter_map(|s| s.chars().next()).collect();
+        let value = Arc::new(Pinyin { syl, full, init });
+        memo_put(&self.pinyin_memo, word, value.clone());
+        Ok(value)
     }
 
-    /// `pinyin.full_and_initials`.
-    fn full_and_initials(&self, py: Python<'_>, word: &str) -> PyResult<(String, String)> {
-        let syl = self.syllables_of(py, word)?;
-        let full: String = syl.concat();
-        let init: String = syl.iter().filter_map(|s| s.chars().next()).collect();
-        Ok((full, init))
-    }
-
-    /// `Tokenizer._pinyin_of` over default-mode cuts.
-    fn pinyin_of(&self, py: Python<'_>, cuts: &[Vec<&str>]) -> PyResult<(Vec<String>, Vec<String>)> {
-        let (mut full, mut init) = (Vec::new(), Vec::new());
+    /// `Tokenizer._pinyin_of` over default-mode cuts: the words with a pinyin, in order.
+    fn pinyin_of(&self, py: Python<'_>, cuts: &[Vec<&str>]) -> PyResult<Vec<Arc<Pinyin>>> {
+        let mut out = Vec::new();
         for words in cuts {
             for w in words {
-                let (f, i) = self.full_and_initials(py, w)?;
-                if !f.is_empty() {
-                    full.push(f);
-                    init.push(i);
+                let p = self.pinyin(py, w)?;
+                if !p.full.is_empty() {
+                    out.push(p);
                 }
             }
         }
-        Ok((full, init))
+        Ok(out)
     }
 
     fn cuts<'a>(&self, runs: &[(bool, &'a str)]) -> Vec<Vec<&'a str>> {
@@ -470,14 +542,16 @@ impl Core {
     }
 
     /// `Tokenizer._brand_pinyin` (memoised like the Python path's `_short_pinyin`).
-    fn brand_pinyin(&self, py: Python<'_>, text: &str) -> PyResult<Option<(Vec<String>, Vec<String>)>> {
+    fn brand_pinyin(&self, py: Python<'_>, text: &str) -> PyResult<Option<Vec<Arc<Pinyin>>>> {
         if text.is_empty() {
-            return Ok(Some((Vec::new(), Vec::new())));
+            return Ok(Some(Vec::new()));
         }
         if let Some(v) = memo_get(&self.brand_pinyin_memo, text) {
             return Ok(Some(v));
         }
-        let Some(p) = self.prepared(py, text)? else { return Ok(None) };
+        let Some(p) = self.prepared(py, text)? else {
+            return Ok(None);
+        };
         let runs = script_runs(&p.norm);
         let cuts = self.cuts(&runs);
         let value = self.pinyin_of(py, &cuts)?;
@@ -507,7 +581,9 @@ impl Core {
         let spaced = brand.replace('/', " / ");
         let mut out = Vec::new();
         for part in spaced.split(" / ") {
-            let Some(p) = self.normalize(py, part)? else { return Ok(None) };
+            let Some(p) = self.normalize(py, part)? else {
+                return Ok(None);
+            };
             if !p.is_empty() {
                 out.push(prefix(&p, 60).to_string());
             }
@@ -519,7 +595,11 @@ impl Core {
     /// `Tokenizer.main_product_word`.
     fn main_product_word<'a>(&self, words: &'a [String]) -> &'a str {
         let cjk: Vec<&String> = words.iter().filter(|w| char_len(w) >= 2 && !w.is_ascii()).collect();
-        let tagged: Vec<&String> = cjk.iter().copied().filter(|w| self.products.contains(w.as_str())).collect();
+        let tagged: Vec<&String> = cjk
+            .iter()
+            .copied()
+            .filter(|w| self.products.contains(w.as_str()))
+            .collect();
         let pool = if tagged.is_empty() { cjk } else { tagged };
         let mut best: Option<&String> = None;
         for w in pool {
@@ -532,28 +612,39 @@ impl Core {
 
     /// `Tokenizer._suggest_inputs`.
     #[allow(clippy::too_many_arguments)]
-    fn suggest_inputs(&self, py: Python<'_>, brand: Option<&str>, words: &[String], full: &[String],
-                      init: &[String], norm_title: &str) -> PyResult<Option<Vec<String>>> {
+    fn suggest_inputs(
+        &self,
+        py: Python<'_>,
+        brand: Option<&str>,
+        words: &[String],
+        pinyin: &[Arc<Pinyin>],
+        norm_title: &str,
+    ) -> PyResult<Option<Vec<String>>> {
         let mut out: Vec<String> = Vec::new();
-        let empty: Vec<String> = Vec::new();
-        let (words, full, init) = if norm_title.is_empty() { (&empty[..], &empty[..], &empty[..]) } else { (words, full, init) };
+        let (words, pinyin) = if norm_title.is_empty() {
+            (&[][..], &[][..])
+        } else {
+            (words, pinyin)
+        };
         if !norm_title.is_empty() {
             out.push(prefix(norm_title, 60).to_string());
         }
         if let Some(b) = brand {
             if !b.trim_matches(py_space).is_empty() {
-                let Some(inputs) = self.brand_inputs(py, b)? else { return Ok(None) };
+                let Some(inputs) = self.brand_inputs(py, b)? else {
+                    return Ok(None);
+                };
                 out.extend(inputs);
             }
         }
         let product = self.main_product_word(words);
         if !product.is_empty() {
             out.push(product.to_string());
-            let syl = self.syllables_of(py, product)?;
-            let p_full: String = syl.concat();
-            if !p_full.is_empty() {
-                out.push(p_full);
-                out.push(syl.iter().filter_map(|s| s.chars().next()).collect());
+            let p = self.pinyin(py, product)?;
+            let syl = &p.syl;
+            if !p.full.is_empty() {
+                out.push(p.full.clone());
+                out.push(p.init.clone());
                 let chars: Vec<char> = product.chars().collect();
                 if syl.len() == chars.len() && chars.len() >= 2 {
                     for k in 1..chars.len().min(3) {
@@ -563,9 +654,9 @@ impl Core {
                 }
             }
         }
-        if !full.is_empty() {
-            out.push(prefix(&full.concat(), 60).to_string());
-            out.push(prefix(&init.concat(), 60).to_string());
+        if !pinyin.is_empty() {
+            out.push(prefix(&joined(pinyin.iter().map(|p| p.full.as_str()), ""), 60).to_string());
+            out.push(prefix(&joined(pinyin.iter().map(|p| p.init.as_str()), ""), 60).to_string());
         }
         let mut unique: Vec<String> = Vec::new();
         for o in out {
@@ -576,74 +667,126 @@ impl Core {
         unique.truncate(12);
         Ok(Some(unique))
     }
-}
-
-#[pymethods]
-impl Core {
-    /// `entries`: `(word, freq, tag or None)` as given to rjieba's `add_word`, in order.
-    /// `fold_table`: `_strip_latin_accents(c).casefold()` of each character of
-    /// `safe_ranges()` it changes (Python makes it, so it is Python's fold by construction).
-    #[new]
-    #[pyo3(signature = (entries, brands, products, t2s, syllables, fold_table))]
-    fn new(entries: Vec<(String, usize, Option<String>)>, brands: Vec<String>, products: Vec<String>,
-           t2s: Py<PyAny>, syllables: Py<PyAny>, fold_table: HashMap<char, String>) -> Self {
-        let mut jieba = Jieba::new();
-        for (word, freq, tag) in &entries {
-            jieba.add_word(word, Some(*freq), tag.as_deref());
+    /// `" ".join(c for c in category or [] if isinstance(c, str))`; `None` on an odd type.
+    fn category_text(&self, category: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+        if category.is_none() || !category.is_truthy()? {
+            return Ok(Some(String::new()));
         }
-        Core {
-            jieba,
-            brands: brands.into_iter().collect(),
-            products: products.into_iter().collect(),
-            t2s,
-            syllables,
-            fold_table,
-            pinyin_memo: Mutex::new(HashMap::new()),
-            words_memo: Mutex::new(HashMap::new()),
-            brand_pinyin_memo: Mutex::new(HashMap::new()),
-            brand_inputs_memo: Mutex::new(HashMap::new()),
+        let Ok(list) = category.cast::<PyList>() else {
+            return Ok(None);
+        };
+        let mut parts: Vec<String> = Vec::new();
+        for item in list.iter() {
+            if let Ok(s) = item.cast::<PyString>() {
+                parts.push(s.to_cow()?.into_owned());
+            }
         }
+        Ok(Some(parts.join(" ")))
     }
 
-    /// `Tokenizer.analyze_product` with the arguments already type-checked by the caller
-    /// (`category` and `attributes` joined as the Python path joins them). Returns
-    /// `(fields, suggest_inputs)`, or `None` when the text needs the Python path.
-    #[pyo3(signature = (title, brand, description, category, attributes, suggest))]
-    fn analyze<'py>(&self, py: Python<'py>, title: &str, brand: Option<&str>, description: Option<&str>,
-                    category: &str, attributes: &str, suggest: bool) -> PyResult<Option<Bound<'py, PyTuple>>> {
-        let texts = [title, brand.unwrap_or(""), description.unwrap_or(""), category, attributes];
+    /// `" ".join(fields._attribute_values(attributes))`; `None` on an odd type.
+    fn attribute_text(&self, attributes: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+        if attributes.is_none() || !attributes.is_truthy()? {
+            return Ok(Some(String::new()));
+        }
+        let Ok(dict) = attributes.cast::<PyDict>() else {
+            return Ok(None);
+        };
+        let mut parts: Vec<String> = Vec::new();
+        for (key, value) in dict.iter() {
+            if let Ok(k) = key.cast::<PyString>() {
+                if self.skip_attrs.contains(k.to_cow()?.as_ref()) {
+                    continue;
+                }
+            }
+            let values: Vec<Bound<'_, PyAny>> = match value.cast::<PyList>() {
+                Ok(list) => list.iter().collect(),
+                Err(_) => vec![value],
+            };
+            for v in values {
+                if !v.is_none() {
+                    parts.push(v.str()?.to_cow()?.replace('/', " "));
+                }
+            }
+        }
+        Ok(Some(parts.join(" ")))
+    }
+
+    /// The analysis of `analyze` once its arguments are plain text.
+    #[allow(clippy::too_many_arguments)]
+    fn analyze_texts<'py>(
+        &self,
+        py: Python<'py>,
+        title: &str,
+        brand: Option<&str>,
+        description: Option<&str>,
+        category: &str,
+        attributes: &str,
+        suggest: bool,
+    ) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let texts = [
+            title,
+            brand.unwrap_or(""),
+            description.unwrap_or(""),
+            category,
+            attributes,
+        ];
         if !texts.iter().all(|t| t.chars().all(is_safe)) {
             return Ok(None);
         }
-        let Some(p) = self.prepared(py, title)? else { return Ok(None) };
+        let Some(p) = self.prepared(py, title)? else {
+            return Ok(None);
+        };
         let runs = script_runs(&p.norm);
         let title_words = self.words_of(&runs, &p.units, true);
         let cuts = self.cuts(&runs);
-        let Some(mut brand_tokens) = self.short_words(py, &brand.unwrap_or("").replace('/', " "))? else { return Ok(None) };
+        let Some(brand_words) = self.short_words(py, &brand.unwrap_or("").replace('/', " "))? else {
+            return Ok(None);
+        };
+        let mut brand_tokens = (*brand_words).clone();
         for w in &title_words {
             if self.brands.contains(w.as_str()) {
                 push_unique(&mut brand_tokens, w);
             }
         }
-        let (t_full, t_init) = self.pinyin_of(py, &cuts)?;
-        let Some((b_full, b_init)) = self.brand_pinyin(py, &brand_tokens.join(" "))? else { return Ok(None) };
-        let mut brand_pinyin: Vec<String> = Vec::new();
-        for t in b_full.iter().chain(&b_init) {
-            if !t.is_empty() {
-                push_unique(&mut brand_pinyin, t);
+        let t_pinyin = self.pinyin_of(py, &cuts)?;
+        let Some(b_pinyin) = self.brand_pinyin(py, &brand_tokens.join(" "))? else {
+            return Ok(None);
+        };
+        let mut brand_pinyin: Vec<&str> = Vec::new();
+        for t in b_pinyin
+            .iter()
+            .map(|p| p.full.as_str())
+            .chain(b_pinyin.iter().map(|p| p.init.as_str()))
+        {
+            if !t.is_empty() && !brand_pinyin.contains(&t) {
+                brand_pinyin.push(t);
             }
         }
-        let mut chars: Vec<String> = Vec::new();
-        let mut bigrams: Vec<String> = Vec::new();
+        // title_chars and title_bigrams, written straight into their joined form.
+        let (mut chars, mut bigrams) = (String::new(), String::new());
+        let add = |out: &mut String, token: &str| {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(token);
+        };
         for &(cjk, run) in &runs {
             if cjk {
-                let cs: Vec<char> = run.chars().collect();
-                chars.extend(cs.iter().map(|c| c.to_string()));
-                bigrams.extend(cs.windows(2).map(|w| w.iter().collect::<String>()));
+                let mut prev: Option<(usize, char)> = None;
+                for (i, c) in run.char_indices() {
+                    add(&mut chars, &run[i..i + c.len_utf8()]);
+                    if let Some((j, _)) = prev {
+                        add(&mut bigrams, &run[j..i + c.len_utf8()]);
+                    }
+                    prev = Some((i, c));
+                }
             } else {
                 let toks = model_tokens(run);
                 let keep = if toks.len() > 1 { toks.len() - 1 } else { toks.len() };
-                chars.extend(toks.into_iter().take(keep));
+                for t in &toks[..keep] {
+                    add(&mut chars, t);
+                }
             }
         }
         let desc_words = match description {
@@ -653,7 +796,9 @@ impl Core {
             },
             None => String::new(),
         };
-        let Some(category_words) = self.short_words(py, category)? else { return Ok(None) };
+        let Some(category_words) = self.short_words(py, category)? else {
+            return Ok(None);
+        };
         let attr_words = if attributes.is_empty() {
             String::new()
         } else {
@@ -664,10 +809,10 @@ impl Core {
         };
         let doc = PyDict::new(py);
         doc.set_item("title_words", title_words.join(" "))?;
-        doc.set_item("title_chars", chars.join(" "))?;
-        doc.set_item("title_bigrams", bigrams.join(" "))?;
-        doc.set_item("title_pinyin", t_full.join(" "))?;
-        doc.set_item("title_initials", t_init.join(" "))?;
+        doc.set_item("title_chars", chars)?;
+        doc.set_item("title_bigrams", bigrams)?;
+        doc.set_item("title_pinyin", joined(t_pinyin.iter().map(|p| p.full.as_str()), " "))?;
+        doc.set_item("title_initials", joined(t_pinyin.iter().map(|p| p.init.as_str()), " "))?;
         doc.set_item("brand_words", brand_tokens.join(" "))?;
         doc.set_item("brand_pinyin", brand_pinyin.join(" "))?;
         doc.set_item("desc_words", desc_words)?;
@@ -684,25 +829,114 @@ impl Core {
                     None => return Ok(None),
                 }
             };
-            match self.suggest_inputs(py, brand, &whole, &t_full, &t_init, &plain)? {
+            match self.suggest_inputs(py, brand, &whole, &t_pinyin, &plain)? {
                 Some(i) => i,
                 None => return Ok(None),
             }
         } else {
             Vec::new()
         };
-        Ok(Some(PyTuple::new(py, [doc.into_any(), inputs.into_pyobject(py)?.into_any()])?))
+        Ok(Some(PyTuple::new(
+            py,
+            [doc.into_any(), inputs.into_pyobject(py)?.into_any()],
+        )?))
+    }
+}
+
+#[pymethods]
+impl Core {
+    /// `entries`: `(word, freq, tag or None)` as given to rjieba's `add_word`, in order.
+    /// `fold_table`: `_strip_latin_accents(c).casefold()` of each character of
+    /// `safe_ranges()` it changes (Python makes it, so it is Python's fold by construction).
+    #[new]
+    #[pyo3(signature = (entries, brands, products, skip_attrs, t2s, syllables, fold_table))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        entries: Vec<(String, usize, Option<String>)>,
+        brands: Vec<String>,
+        products: Vec<String>,
+        skip_attrs: Vec<String>,
+        t2s: Py<PyAny>,
+        syllables: Py<PyAny>,
+        fold_table: HashMap<char, String>,
+    ) -> Self {
+        let mut jieba = Jieba::new();
+        for (word, freq, tag) in &entries {
+            jieba.add_word(word, Some(*freq), tag.as_deref());
+        }
+        Core {
+            jieba,
+            brands: brands.into_iter().collect(),
+            products: products.into_iter().collect(),
+            skip_attrs: skip_attrs.into_iter().collect(),
+            t2s,
+            syllables,
+            fold_table,
+            pinyin_memo: Mutex::new(HashMap::new()),
+            words_memo: Mutex::new(HashMap::new()),
+            brand_pinyin_memo: Mutex::new(HashMap::new()),
+            brand_inputs_memo: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `Tokenizer.analyze_product(title, brand, description, category, attributes, suggest)`,
+    /// arguments as the Python path takes them. Returns `(fields, suggest_inputs)`, or `None`
+    /// when the product needs the Python path (text outside the safe blocks, odd types).
+    #[pyo3(signature = (title, brand, description, category, attributes, suggest))]
+    #[allow(clippy::too_many_arguments)]
+    fn analyze<'py>(
+        &self,
+        py: Python<'py>,
+        title: &Bound<'py, PyAny>,
+        brand: &Bound<'py, PyAny>,
+        description: &Bound<'py, PyAny>,
+        category: &Bound<'py, PyAny>,
+        attributes: &Bound<'py, PyAny>,
+        suggest: bool,
+    ) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let as_str = |o: &Bound<'py, PyAny>| -> PyResult<Option<String>> {
+            match o.cast::<PyString>() {
+                Ok(s) => Ok(Some(s.to_cow()?.into_owned())),
+                Err(_) => Ok(None),
+            }
+        };
+        let title = as_str(title)?.unwrap_or_default();
+        let brand = as_str(brand)?;
+        let description = as_str(description)?;
+        let Some(category) = self.category_text(category)? else {
+            return Ok(None);
+        };
+        let Some(attributes) = self.attribute_text(attributes)? else {
+            return Ok(None);
+        };
+        self.analyze_texts(
+            py,
+            &title,
+            brand.as_deref(),
+            description.as_deref(),
+            &category,
+            &attributes,
+            suggest,
+        )
     }
 
     /// rjieba's `cut(run, False)`: the Python segmenter's engine when the core is built, so a
     /// process holds one copy of the dictionary.
     fn cut(&self, run: &str) -> Vec<String> {
-        self.jieba.cut(run, false).into_iter().map(|t| t.word.to_string()).collect()
+        self.jieba
+            .cut(run, false)
+            .into_iter()
+            .map(|t| t.word.to_string())
+            .collect()
     }
 
     /// rjieba's `cut_for_search(run, False)`.
     fn cut_for_search(&self, run: &str) -> Vec<String> {
-        self.jieba.cut_for_search(run, false).into_iter().map(|t| t.word.to_string()).collect()
+        self.jieba
+            .cut_for_search(run, false)
+            .into_iter()
+            .map(|t| t.word.to_string())
+            .collect()
     }
 
     /// `Tokenizer.words(text)`, or `None` for the Python path (tests compare the two).

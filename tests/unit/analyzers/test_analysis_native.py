@@ -74,7 +74,8 @@ def test_identical_on_every_catalog_product(pair: tuple[Analyzer, Analyzer]) -> 
     handled = 0
     for p in products:
         _same(pair, **p)
-        handled += core.analyze(p["title"], p["brand"], p["description"], "", "", True) is not None
+        handled += core.analyze(p["title"], p["brand"], p["description"], p["category"], p["attributes"],
+                                True) is not None
     # The core must do the work, not hand it back: emoji and rare scripts are the exceptions.
     assert handled >= 0.98 * len(products), (handled, len(products))
 
@@ -100,8 +101,10 @@ def test_identical_on_edge_cases(pair: tuple[Analyzer, Analyzer], title: str) ->
 def test_identical_on_odd_argument_types(pair: tuple[Analyzer, Analyzer]) -> None:
     for kw in [dict(title=None, brand=3, description=None, category=None, attributes=None),
                dict(title="面霜", brand="兰蔻/Lancome", description=5, category=["美妆", 7, None],
-                    attributes={"a": [1, 2.5, None], "b": True, "产地": "法国", "c": None}),
-               dict(title="面霜", brand="  ", description="", category=[], attributes={})]:
+                    attributes={"a": [1, 2.5, None], "b": True, "产地": "法国", "c": None, 5: "x/y", "d": (1, 2)}),
+               dict(title="面霜", brand="  ", description="", category=[], attributes={}),
+               dict(title=b"bytes", brand=["兰蔻"], description=["x"], category=("美妆", "面霜"), attributes={}),
+               dict(title="面霜", brand=None, description="", category="美妆", attributes={"规格": 1.5e300})]:
         _same(pair, **kw)
 
 
@@ -125,7 +128,7 @@ def test_identical_on_random_strings(pair: tuple[Analyzer, Analyzer]) -> None:
         text = "".join(rng.choice(_POOL) for _ in range(rng.randint(0, 40)))
         _same(pair, title=text, brand=text[:8], description=text[::-1], category=[text[:5]],
                attributes={"规格": text[-8:]})
-        handled += core.analyze(text, text[:8], text[::-1], text[:5], text[-8:], True) is not None
+        handled += core.analyze(text, text[:8], text[::-1], [text[:5]], {"规格": text[-8:]}, True) is not None
     assert handled >= 1600, handled  # most strings test the core, not the hand-back
 
 
