@@ -94,6 +94,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Analyzer(rjieba) load (commerce dict {len(ours.dictionary.entries)} words, "
           f"{len(ours.synonyms)} synonym terms): {time.perf_counter() - t0:.2f} s, "
           f"+{_rss_mb() - rss0:.0f} MB RSS")
+    print(f"  native core: {'built, in use' if ours._tok.native else 'not built (pure-Python path)'}")
+    ours_py = Analyzer(engine="rjieba", native=False)
     rss0 = _rss_mb()
     t0 = time.perf_counter()
     ours_jieba = Analyzer(engine="jieba")
@@ -102,10 +104,26 @@ def main(argv: list[str] | None = None) -> None:
     rows = [
         ("jieba cut_for_search (HMM off)", lambda t: list(jt.cut_for_search(t, HMM=False)), titles),
         ("rjieba cut_for_search (HMM off)", lambda t: rj.cut_for_search(t, False), titles),
-        ("ours document_fields(title) rjieba", lambda t: ours.document_fields(title=t), titles),
+        ("ours document_fields(title) native core", lambda t: ours.document_fields(title=t), titles),
+        ("ours document_fields(title) Python, rjieba", lambda t: ours_py.document_fields(title=t), titles),
         ("ours document_fields(title) jieba", lambda t: ours_jieba.document_fields(title=t), titles),
         ("ours analyze_query (real queries)", ours.analyze_query, queries),
     ]
+    # Whole products as the indexer sees them (bench_indexer's: real titles, description,
+    # brand, category, attributes): one pass each from a fresh analyzer, memos cold.
+    from bench.bench_indexer import make_events
+
+    products = [e["product"] for e in make_events(50_000)]
+
+    def analyse_all(an: Analyzer) -> float:
+        t0 = time.process_time()
+        for p in products:
+            an.analyze_product(title=p["title"], brand=p["brand"], description=p["description"],
+                               category=p["category"], attributes=p["attributes"])
+        return (time.process_time() - t0) / len(products) * 1000
+    for label, native in (("native core", None), ("Python path", False)):
+        ms = analyse_all(Analyzer(native=native))
+        print(f"analyze_product, {len(products):,} products, {label:12s} {ms:.3f} ms each (CPU, first pass)")
     for label, fn, items in rows:
         print(f"{label:40s} {rate(fn, items, args.repeat):>10,.0f} /s")
     print(f"process RSS at the end: {_rss_mb():.0f} MB")
