@@ -107,7 +107,8 @@ class Tokenizer:
             self._native = _native.Core(
                 [(e.word, e.freq, e.tag or None) for e in dictionary.entries.values() if segmentable(e.word)],
                 sorted(self.brands), sorted(w for w, e in dictionary.entries.items() if e.tag == "product"),
-                sorted(_SKIP_ATTRS), t2s, pinyin.syllables, _fold_table())
+                # pypinyin without the Python LRU: the core keeps its own memo of each word.
+                sorted(_SKIP_ATTRS), t2s, pinyin.syllables.__wrapped__, _fold_table())
         else:
             self._segmenter = Segmenter(dictionary, engine=engine)
         # Brands, category paths and attribute values come from small vocabularies that every

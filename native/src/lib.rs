@@ -19,9 +19,11 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
-/// Memo tables are cleared when they reach this many entries (bounded memory, like the
-/// Python path's `lru_cache(maxsize=...)`).
-const MEMO_CAP: usize = 65_536;
+/// Memo tables are cleared when they reach this many entries (bounded memory), the sizes of
+/// the Python path's `lru_cache`s: pinyin per word, and the short texts of brands,
+/// categories and attributes.
+const PINYIN_CAP: usize = 32_768;
+const TEXT_CAP: usize = 16_384;
 /// Texts longer than this are not memoised (the Python path's `short_words` rule).
 const SHORT_TEXT: usize = 64;
 
@@ -372,9 +374,9 @@ where
     memo.lock().ok()?.get(key).cloned()
 }
 
-fn memo_put<V>(memo: &Mutex<HashMap<String, V>>, key: &str, value: V) {
+fn memo_put<V>(memo: &Mutex<HashMap<String, V>>, cap: usize, key: &str, value: V) {
     if let Ok(mut m) = memo.lock() {
-        if m.len() >= MEMO_CAP {
+        if m.len() >= cap {
             m.clear();
         }
         m.insert(key.to_string(), value);
@@ -501,7 +503,7 @@ impl Core {
         };
         let words = Arc::new(words);
         if short {
-            memo_put(&self.words_memo, text, words.clone());
+            memo_put(&self.words_memo, TEXT_CAP, text, words.clone());
         }
         Ok(Some(words))
     }
@@ -516,7 +518,7 @@ impl Core {
         let full = syl.concat();
         let init = syl.iter().filter_map(|s| s.chars().next()).collect();
         let value = Arc::new(Pinyin { syl, full, init });
-        memo_put(&self.pinyin_memo, word, value.clone());
+        memo_put(&self.pinyin_memo, PINYIN_CAP, word, value.clone());
         Ok(value)
     }
 
@@ -556,7 +558,7 @@ impl Core {
         let cuts = self.cuts(&runs);
         let value = self.pinyin_of(py, &cuts)?;
         if char_len(text) <= SHORT_TEXT {
-            memo_put(&self.brand_pinyin_memo, text, value.clone());
+            memo_put(&self.brand_pinyin_memo, TEXT_CAP, text, value.clone());
         }
         Ok(Some(value))
     }
@@ -588,7 +590,7 @@ impl Core {
                 out.push(prefix(&p, 60).to_string());
             }
         }
-        memo_put(&self.brand_inputs_memo, brand, out.clone());
+        memo_put(&self.brand_inputs_memo, TEXT_CAP, brand, out.clone());
         Ok(Some(out))
     }
 
