@@ -360,7 +360,6 @@ fn joined<'a>(items: impl Iterator<Item = &'a str>, sep: &str) -> String {
 }
 
 struct Prepared {
-    pre: String,
     norm: String,
     units: Vec<String>,
     marked: bool,
@@ -428,12 +427,11 @@ impl Core {
         Ok(Some(norm))
     }
 
-    /// `Tokenizer._prepared`: camel-marked text, its `normalize`, its unit tokens, and
+    /// `Tokenizer._prepared`: the `normalize` of the camel-marked text, its unit tokens, and
     /// whether the camel marks changed anything (else `normalize(text)` is `norm` too).
     fn prepared(&self, py: Python<'_>, text: &str) -> PyResult<Option<Prepared>> {
         if text.is_empty() {
             return Ok(Some(Prepared {
-                pre: String::new(),
                 norm: String::new(),
                 units: Vec::new(),
                 marked: false,
@@ -452,12 +450,7 @@ impl Core {
             return Ok(None);
         };
         let marked = pre.len() != nfkc.len();
-        Ok(Some(Prepared {
-            pre,
-            norm,
-            units,
-            marked,
-        }))
+        Ok(Some(Prepared { norm, units, marked }))
     }
 
     /// `Tokenizer._words_of` (search mode: `cut_for_search`; else the default-mode cut).
@@ -669,6 +662,7 @@ impl Core {
         unique.truncate(12);
         Ok(Some(unique))
     }
+
     /// `" ".join(c for c in category or [] if isinstance(c, str))`; `None` on an odd type.
     fn category_text(&self, category: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
         if category.is_none() || !category.is_truthy()? {
@@ -939,22 +933,6 @@ impl Core {
             .into_iter()
             .map(|t| t.word.to_string())
             .collect()
-    }
-
-    /// `Tokenizer.words(text)`, or `None` for the Python path (tests compare the two).
-    fn words_py(&self, py: Python<'_>, text: &str) -> PyResult<Option<Vec<String>>> {
-        if !text.chars().all(is_safe) {
-            return Ok(None);
-        }
-        self.words(py, text)
-    }
-
-    /// `(pre, normalize(pre), unit_tokens(pre))` of `Tokenizer._prepared`, or `None`.
-    fn prepared_py(&self, py: Python<'_>, text: &str) -> PyResult<Option<(String, String, Vec<String>)>> {
-        if !text.chars().all(is_safe) {
-            return Ok(None);
-        }
-        Ok(self.prepared(py, text)?.map(|p| (p.pre, p.norm, p.units)))
     }
 }
 
