@@ -109,8 +109,6 @@ class Tokenizer:
                 sorted(self.brands), sorted(w for w, e in dictionary.entries.items() if e.tag == "product"),
                 # pypinyin without the Python LRU: the core keeps its own memo of each word.
                 sorted(_SKIP_ATTRS), t2s, pinyin.syllables.__wrapped__, _fold_table())
-        else:
-            self._segmenter = Segmenter(dictionary, engine=engine)
         # Brands, category paths and attribute values come from small vocabularies that every
         # catalog repeats, so their tokens are cached by text (titles and descriptions are not).
         # Bounded: 16k texts of at most 64 characters stay under ~10 MB however varied they are.
@@ -124,8 +122,9 @@ class Tokenizer:
 
     @property
     def segmenter(self) -> Segmenter:
-        """The segmenter of the Python paths (queries, text the core hands back), made on first
-        use; with the native core it runs on the core's jieba-rs (one dictionary a process)."""
+        """The segmenter of the Python paths (queries, and products when the core is off or hands
+        them back), made on first use (``Analyzer.warm`` makes it at a server's start); with
+        the native core it runs on the core's jieba-rs (one dictionary a process)."""
         if self._segmenter is None:
             self._segmenter = Segmenter(self.dictionary, engine=self.engine, core=self._native)
         return self._segmenter

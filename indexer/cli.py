@@ -16,11 +16,18 @@ from rich.console import Console
 from rich.table import Table
 
 from indexer.cli_common import err_console, fail, guard
+from indexer.malloc import limit_malloc_arenas
 from indexer.settings import DEFAULT_CANARIES, DEFAULT_CANARY_OVERLAP, IndexerSettings
 
 app = typer.Typer(name="catalog", help="Operate pocket-search: index, topics, demo data, status.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 console = Console()
+
+
+@app.callback()
+def _process() -> None:
+    # Loads and reindexes analyse products in parallel_bulk's threads, like the indexer.
+    limit_malloc_arenas()
 
 try:  # the relevance evaluation (analysis work) mounts here when present
     from indexer.cli_eval import eval_app

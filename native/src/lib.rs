@@ -1,16 +1,17 @@
 //! The indexing hot path of `analyzers/fields.py` (`Tokenizer.analyze_product`) in Rust.
 //!
 //! The Python code is the specification: this module must give the same tokens for every
-//! text it accepts, and `tests/unit/analyzers/test_native.py` holds it to that on the real
-//! catalog and on random text. It accepts only text whose characters all lie in blocks
+//! text it accepts, and `tests/unit/analyzers/test_analysis_native.py` holds it to that on the
+//! real catalog and on random text. It accepts only text whose characters all lie in blocks
 //! where its rules provably match Python's (`is_safe`); for anything else it returns `None`
-//! and the caller uses the Python path. Three steps are not re-implemented but called back
-//! into Python, so they are identical by construction: OpenCC `t2s` and pypinyin (through its
-//! cached `syllables`); the case fold of non-ASCII characters is a table Python makes.
+//! and the caller uses the Python path. What is not re-implemented is Python's by
+//! construction: OpenCC `t2s` and pypinyin are called back (pinyin once per word, then
+//! memoised here), and the case fold of non-ASCII characters is a table Python makes.
 //!
 //! Nothing here is part of `Analyzer.version`: the tokens are the Python path's, so a change
 //! to this file that changed a token would be a bug caught by the tests, not a new analysis.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
@@ -47,6 +48,7 @@ const SAFE: [(u32, u32); 10] = [
 
 fn is_safe(c: char) -> bool {
     let c = c as u32;
+    // ASCII and the main ideograph block first: nearly every character of a title.
     c < 0x80 || (0x4E00..=0x9FFF).contains(&c) || SAFE.iter().any(|&(lo, hi)| lo <= c && c <= hi)
 }
 
@@ -275,45 +277,39 @@ fn unit_tokens(text: &str) -> Option<Vec<String>> {
         } else {
             &[q]
         };
-        let mut found: Option<(usize, &str)> = None;
+        let mut matched_at = None;
         'outer: for &u in starts {
-            for (i, (spelling, _, _)) in UNITS.iter().enumerate() {
+            for &(spelling, base, factor) in &UNITS {
                 let n = spelling.chars().count();
-                if u + n > chars.len() {
-                    continue;
-                }
-                let matched = spelling
-                    .chars()
-                    .zip(&chars[u..u + n])
-                    .all(|(s, &c)| s == c.to_ascii_lowercase());
-                let next_ok = u + n >= chars.len() || !chars[u + n].is_ascii_alphabetic();
-                if matched && next_ok {
-                    found = Some((u + n, UNITS[i].0));
-                    let written: String = chars[u..u + n].iter().collect();
-                    let end = u + n;
-                    // The match is consumed whether or not it yields a token.
-                    p = end;
-                    let key = written.to_lowercase();
-                    if key == "t" && written != "T" {
-                        break 'outer;
-                    }
-                    let (base, factor) = if key == "g" && written == "G" && MEMORY_SIZES.contains(&num.as_str()) {
-                        ("gb", 1.0)
-                    } else {
-                        let (_, b, f) = UNITS.iter().find(|(s, _, _)| *s == key).copied().unwrap_or(UNITS[i]);
-                        (b, f)
-                    };
-                    let value: f64 = num.parse().ok()?;
-                    let value = value * factor;
-                    if value.is_finite() {
-                        out.push(quantity(value, base)?);
-                    }
+                let fits = u + n <= chars.len()
+                    && spelling
+                        .chars()
+                        .zip(&chars[u..u + n])
+                        .all(|(s, &c)| s == c.to_ascii_lowercase())
+                    && (u + n == chars.len() || !chars[u + n].is_ascii_alphabetic());
+                if fits {
+                    matched_at = Some((u, u + n, spelling, base, factor));
                     break 'outer;
                 }
             }
         }
-        if found.is_none() {
+        let Some((u, end, spelling, base, factor)) = matched_at else {
             p += 1;
+            continue;
+        };
+        p = end; // the match is consumed whether or not it yields a token
+        let written: String = chars[u..end].iter().collect();
+        if spelling == "t" && written != "T" {
+            continue; // "5t" trucks, "t恤": only an upper-case T after a number is terabytes
+        }
+        let (base, factor) = if spelling == "g" && written == "G" && MEMORY_SIZES.contains(&num.as_str()) {
+            ("gb", 1.0)
+        } else {
+            (base, factor)
+        };
+        let value = num.parse::<f64>().ok()? * factor;
+        if value.is_finite() {
+            out.push(quantity(value, base)?);
         }
     }
     Some(out)
@@ -331,7 +327,7 @@ struct Core {
     skip_attrs: HashSet<String>,
     /// `opencc.OpenCC("t2s").convert`
     t2s: Py<PyAny>,
-    /// `analyzers.pinyin.syllables`
+    /// `analyzers.pinyin.syllables` without its LRU (the memo below keeps the answers)
     syllables: Py<PyAny>,
     /// `_strip_latin_accents(c).casefold()` of every `is_safe` character it changes
     fold_table: HashMap<char, String>,
@@ -453,19 +449,23 @@ impl Core {
         Ok(Some(Prepared { norm, units, marked }))
     }
 
-    /// `Tokenizer._words_of` (search mode: `cut_for_search`; else the default-mode cut).
-    fn words_of(&self, runs: &[(bool, &str)], units: &[String], search_mode: bool) -> Vec<String> {
+    /// `Tokenizer._words_of`: search mode (`cuts` None: `cut_for_search` of each CJK run), or
+    /// the default-mode words already cut by `cuts` (one entry per CJK run, in order).
+    fn words_of(&self, runs: &[(bool, &str)], units: &[String], cuts: Option<&[Vec<&str>]>) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
+        let mut cut = cuts.map(|c| c.iter());
         for &(cjk, run) in runs {
-            if cjk {
-                let toks = if search_mode {
-                    self.jieba.cut_for_search(run, false)
-                } else {
-                    self.jieba.cut(run, false)
-                };
-                out.extend(toks.into_iter().map(|t| t.word.to_string()));
-            } else {
+            if !cjk {
                 out.extend(model_tokens(run));
+            } else if let Some(words) = cut.as_mut().and_then(|c| c.next()) {
+                out.extend(words.iter().map(|w| w.to_string()));
+            } else {
+                out.extend(
+                    self.jieba
+                        .cut_for_search(run, false)
+                        .into_iter()
+                        .map(|t| t.word.to_string()),
+                );
             }
         }
         for u in units {
@@ -480,7 +480,7 @@ impl Core {
             return Ok(None);
         };
         let runs = script_runs(&p.norm);
-        Ok(Some(self.words_of(&runs, &p.units, true)))
+        Ok(Some(self.words_of(&runs, &p.units, None)))
     }
 
     /// `Tokenizer.short_words`: `words`, memoised for texts of up to 64 characters.
@@ -606,7 +606,6 @@ impl Core {
     }
 
     /// `Tokenizer._suggest_inputs`.
-    #[allow(clippy::too_many_arguments)]
     fn suggest_inputs(
         &self,
         py: Python<'_>,
@@ -665,7 +664,7 @@ impl Core {
 
     /// `" ".join(c for c in category or [] if isinstance(c, str))`; `None` on an odd type.
     fn category_text(&self, category: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
-        if category.is_none() || !category.is_truthy()? {
+        if !category.is_truthy()? {
             return Ok(Some(String::new()));
         }
         let Ok(list) = category.cast::<PyList>() else {
@@ -682,7 +681,7 @@ impl Core {
 
     /// `" ".join(fields._attribute_values(attributes))`; `None` on an odd type.
     fn attribute_text(&self, attributes: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
-        if attributes.is_none() || !attributes.is_truthy()? {
+        if !attributes.is_truthy()? {
             return Ok(Some(String::new()));
         }
         let Ok(dict) = attributes.cast::<PyDict>() else {
@@ -727,6 +726,7 @@ impl Core {
             category,
             attributes,
         ];
+        // The inputs, not only their NFKC: NFKC of a newer character may differ across Unicode versions.
         if !texts.iter().all(|t| t.chars().all(is_safe)) {
             return Ok(None);
         }
@@ -734,7 +734,7 @@ impl Core {
             return Ok(None);
         };
         let runs = script_runs(&p.norm);
-        let title_words = self.words_of(&runs, &p.units, true);
+        let title_words = self.words_of(&runs, &p.units, None);
         let cuts = self.cuts(&runs);
         let Some(brand_words) = self.short_words(py, &brand.unwrap_or("").replace('/', " "))? else {
             return Ok(None);
@@ -815,7 +815,7 @@ impl Core {
         doc.set_item("category_words", category_words.join(" "))?;
         doc.set_item("attr_words", attr_words)?;
         let inputs: Vec<String> = if suggest {
-            let whole = self.words_of(&runs, &p.units, false);
+            let whole = self.words_of(&runs, &p.units, Some(&cuts));
             // normalize(title) folds NFKC(title), which is `pre` unless camel marks were added.
             let plain = if !p.marked {
                 p.norm.clone()
@@ -890,15 +890,7 @@ impl Core {
         attributes: &Bound<'py, PyAny>,
         suggest: bool,
     ) -> PyResult<Option<Bound<'py, PyTuple>>> {
-        let as_str = |o: &Bound<'py, PyAny>| -> PyResult<Option<String>> {
-            match o.cast::<PyString>() {
-                Ok(s) => Ok(Some(s.to_cow()?.into_owned())),
-                Err(_) => Ok(None),
-            }
-        };
-        let title = as_str(title)?.unwrap_or_default();
-        let brand = as_str(brand)?;
-        let description = as_str(description)?;
+        let (title, brand, description) = (as_str(title)?, as_str(brand)?, as_str(description)?);
         let Some(category) = self.category_text(category)? else {
             return Ok(None);
         };
@@ -907,7 +899,7 @@ impl Core {
         };
         self.analyze_texts(
             py,
-            &title,
+            title.as_deref().unwrap_or(""),
             brand.as_deref(),
             description.as_deref(),
             &category,
@@ -934,6 +926,11 @@ impl Core {
             .map(|t| t.word.to_string())
             .collect()
     }
+}
+
+/// The text of `o` when `isinstance(o, str)`, borrowed for the call (no copy).
+fn as_str<'a>(o: &'a Bound<'_, PyAny>) -> PyResult<Option<Cow<'a, str>>> {
+    o.cast::<PyString>().ok().map(|s| s.to_cow()).transpose()
 }
 
 /// The code point ranges of `is_safe`, inclusive (Python builds the fold table over them).
