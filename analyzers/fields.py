@@ -32,7 +32,7 @@ import operator
 
 from analyzers import pinyin
 from analyzers.dictionary import CommerceDictionary, Segmenter, segmentable
-from analyzers.normalize import camel_split, fold_nfkc_char, model_tokens, normalize, script_runs, t2s
+from analyzers.normalize import T2S_TRIGGERS, camel_split, fold_nfkc_char, model_tokens, normalize, script_runs, t2s
 from analyzers.units import unit_tokens
 
 _WS: dict = {"type": "text", "analyzer": "whitespace"}
@@ -108,7 +108,7 @@ class Tokenizer:
                 [(e.word, e.freq, e.tag or None) for e in dictionary.entries.values() if segmentable(e.word)],
                 sorted(self.brands), sorted(w for w, e in dictionary.entries.items() if e.tag == "product"),
                 # pypinyin without the Python LRU: the core keeps its own memo of each word.
-                sorted(_SKIP_ATTRS), t2s, pinyin.syllables.__wrapped__, _fold_table())
+                sorted(_SKIP_ATTRS), t2s, T2S_TRIGGERS, pinyin.syllables.__wrapped__, _fold_table())
         # Brands, category paths and attribute values come from small vocabularies that every
         # catalog repeats, so their tokens are cached by text (titles and descriptions are not).
         # Bounded: 16k texts of at most 64 characters stay under ~10 MB however varied they are.

@@ -32,7 +32,12 @@ from collections.abc import Sequence
 
 import opencc
 
+from analyzers import t2s_triggers
+
 _T2S = opencc.OpenCC("t2s")
+#: Text with none of these characters is its own ``t2s`` (see :mod:`analyzers.t2s_triggers`);
+#: ``None`` (another OpenCC version than the stored set's): every text goes through OpenCC.
+T2S_TRIGGERS: frozenset[str] | None = t2s_triggers.load()
 _SPACE = re.compile(r"\s+")
 
 #: A CJK ideograph (basic block + extension A + compatibility ideographs).
@@ -63,7 +68,10 @@ def fold_nfkc_char(ch: str) -> str:
 
 
 def t2s(text: str) -> str:
-    """OpenCC ``t2s`` of ``text`` (no other normalisation)."""
+    """OpenCC ``t2s`` of ``text`` (no other normalisation); OpenCC is called only when a
+    character of ``text`` could change (practically never for simplified text)."""
+    if T2S_TRIGGERS is not None and T2S_TRIGGERS.isdisjoint(text):
+        return text
     return _T2S.convert(text)
 
 
@@ -83,7 +91,7 @@ def normalize(text: str) -> str:
     """
     if not text or not isinstance(text, str):
         return ""
-    return _SPACE.sub(" ", _T2S.convert(_fold(text))).strip()
+    return _SPACE.sub(" ", t2s(_fold(text))).strip()
 
 
 @functools.lru_cache(maxsize=8192)
@@ -106,7 +114,7 @@ def normalize_with_offsets(text: str) -> tuple[str, Sequence[int]]:
         origin = range(len(text))
     else:
         origin = tuple(i for i, folded in enumerate(parts) for _ in folded)
-    converted = _T2S.convert(folded_text)
+    converted = t2s(folded_text)
     if len(converted) != len(folded_text):
         converted = "".join(_t2s_char(c) if _CJK_CHAR.match(c) else c for c in folded_text)
         if len(converted) != len(folded_text):  # pragma: no cover - defensive, no known case

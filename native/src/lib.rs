@@ -5,8 +5,9 @@
 //! real catalog and on random text. It accepts only text whose characters all lie in blocks
 //! where its rules provably match Python's (`is_safe`); for anything else it returns `None`
 //! and the caller uses the Python path. What is not re-implemented is Python's by
-//! construction: OpenCC `t2s` and pypinyin are called back (pinyin once per word, then
-//! memoised here), and the case fold of non-ASCII characters is a table Python makes.
+//! construction: OpenCC `t2s` and pypinyin are called back (`t2s` only for text holding one
+//! of the characters that can change, pinyin once per word, then memoised here), and the
+//! case fold of non-ASCII characters is a table Python makes.
 //!
 //! Nothing here is part of `Analyzer.version`: the tokens are the Python path's, so a change
 //! to this file that changed a token would be a bug caught by the tests, not a new analysis.
@@ -325,8 +326,10 @@ struct Core {
     products: HashSet<String>,
     /// `fields._SKIP_ATTRS`
     skip_attrs: HashSet<String>,
-    /// `opencc.OpenCC("t2s").convert`
+    /// `normalize.t2s`
     t2s: Py<PyAny>,
+    /// `normalize.T2S_TRIGGERS`: text with none of them is its own `t2s` (no callback)
+    t2s_triggers: Option<HashSet<char>>,
     /// `analyzers.pinyin.syllables` without its LRU (the memo below keeps the answers)
     syllables: Py<PyAny>,
     /// `_strip_latin_accents(c).casefold()` of every `is_safe` character it changes
@@ -399,7 +402,11 @@ impl Core {
 
     /// `_SPACE.sub(" ", t2s(folded)).strip()`; `None` when t2s left the safe blocks.
     fn t2s_collapse(&self, py: Python<'_>, folded: String) -> PyResult<Option<String>> {
-        let converted: String = if folded.is_ascii() {
+        let unchanged = match &self.t2s_triggers {
+            Some(triggers) => !folded.chars().any(|c| triggers.contains(&c)),
+            None => folded.is_ascii(),
+        };
+        let converted: String = if unchanged {
             folded
         } else {
             self.t2s.call1(py, (folded,))?.extract(py)?
@@ -845,7 +852,8 @@ impl Core {
     /// `fold_table`: `_strip_latin_accents(c).casefold()` of each character of
     /// `safe_ranges()` it changes (Python makes it, so it is Python's fold by construction).
     #[new]
-    #[pyo3(signature = (entries, brands, products, skip_attrs, t2s, syllables, fold_table))]
+    /// `t2s_triggers`: `normalize.T2S_TRIGGERS` (`None`: call `t2s` on all but ASCII text).
+    #[pyo3(signature = (entries, brands, products, skip_attrs, t2s, t2s_triggers, syllables, fold_table))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         entries: Vec<(String, usize, Option<String>)>,
@@ -853,6 +861,7 @@ impl Core {
         products: Vec<String>,
         skip_attrs: Vec<String>,
         t2s: Py<PyAny>,
+        t2s_triggers: Option<HashSet<char>>,
         syllables: Py<PyAny>,
         fold_table: HashMap<char, String>,
     ) -> Self {
@@ -866,6 +875,7 @@ impl Core {
             products: products.into_iter().collect(),
             skip_attrs: skip_attrs.into_iter().collect(),
             t2s,
+            t2s_triggers,
             syllables,
             fold_table,
             pinyin_memo: Mutex::new(HashMap::new()),
