@@ -1,8 +1,8 @@
 """The one place that writes products to Elasticsearch.
 
-:meth:`EsSink.apply` takes a batch of events and makes the index reflect them:
-one ``mget`` of the current documents, the merge rule of :mod:`indexer.merge` in
-Python, then one ``bulk`` of conditional writes (``if_seq_no``/``if_primary_term`` for
+:meth:`EsSink.apply` takes a batch of events and makes the index reflect them: chunk
+by chunk, one ``mget`` of the current documents, the merge rule of :mod:`indexer.merge`
+in Python, then the ``bulk`` of conditional writes (``if_seq_no``/``if_primary_term`` for
 documents that exist, ``create`` for new ones). A write that loses a race (409) is
 read, merged and written again. This read-merge-write replaces painless scripts,
 which the stock integ-test ES does not have.
@@ -13,8 +13,8 @@ into the same document are still indexed; a document the analyzer or the encoder
 is dead-lettered the same way (``unindexable``). Any other failed status (429, 5xx, 403
 write blocks, 404 missing index) and connection failures raise the retriable
 :class:`BackendUnavailable`, and the caller retries the whole batch, which is safe because
-applying events twice changes nothing. Analysis of the next chunk overlaps the bulk
-request in flight (``threads`` > 1, via ``parallel_bulk``).
+applying events twice changes nothing. The read and analysis of the next chunk overlap the
+bulk request in flight (``threads`` > 1, via ``parallel_bulk``).
 """
 
 from __future__ import annotations
@@ -134,18 +134,26 @@ class EsSink:
 
     def _round(self, pending: dict[str, list[Event]], report: ApplyReport,
                split: dict[str, list[Event]] | None) -> dict[str, list[Event]]:
-        c0, w0 = time.thread_time(), time.perf_counter()
-        current = self._mget(list(pending))
-        report.es_seconds += time.thread_time() - c0
-        report.es_wall_seconds += time.perf_counter() - w0
         outcome: dict[str, tuple[list[Event], list[Event]]] = {}
         timed = _TimedAnalyzer(self.analyzer)
         gen_cpu = [0.0]  # CPU of the action generator (merge, analysis, encoding), whatever thread runs it
+        mget_cpu = [0.0]
+        ids = list(pending)
 
         def actions() -> Iterator[dict[str, Any]]:
             # Lazy: with parallel_bulk this runs in the pool's feeder thread, so the next
-            # chunk is merged and analysed while the previous one is in flight to ES.
-            for pid, evs in pending.items():
+            # chunk is read, merged and analysed while the previous one is in flight to ES
+            # (one mget a chunk: ES is never idle waiting for a whole batch's reads).
+            for start in range(0, len(ids), self.chunk_size):
+                chunk_ids = ids[start:start + self.chunk_size]
+                c = time.thread_time()
+                current = self._mget(chunk_ids)
+                mget_cpu[0] += time.thread_time() - c
+                yield from chunk(chunk_ids, current)
+
+        def chunk(chunk_ids: list[str], current: dict[str, dict[str, Any]]) -> Iterator[dict[str, Any]]:
+            for pid in chunk_ids:
+                evs = pending[pid]
                 c = time.thread_time()
                 cur = current.get(pid)
                 res = merge_events(cur["_source"] if cur else None, evs)
@@ -205,9 +213,11 @@ class EsSink:
         bulk_cpu = time.thread_time() - c1
         report.analyse_seconds += timed.cpu
         report.encode_seconds += gen_cpu[0] - timed.cpu  # merge, derived fields and JSON encoding
-        # The client side of the bulk: this thread's CPU outside the generator (with parallel_bulk
-        # the generator runs in the pool's feeder thread, and the HTTP work in its workers).
-        report.es_seconds += max(0.0, bulk_cpu - gen_cpu[0]) if self._serial(len(pending)) else bulk_cpu
+        # The client side of the reads and the bulk: the generator's mget calls, and this thread's
+        # CPU outside the generator (with parallel_bulk the generator runs in the pool's feeder
+        # thread, and the HTTP work in its workers).
+        outside = bulk_cpu - gen_cpu[0] - mget_cpu[0] if self._serial(len(pending)) else bulk_cpu
+        report.es_seconds += mget_cpu[0] + max(0.0, outside)
         report.es_wall_seconds += time.perf_counter() - w1
         if unavailable:
             raise BackendUnavailable(f"ES refused {len(unavailable)} writes, e.g. {unavailable[0]}")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
+from datetime import UTC, datetime
 
 import pytest
 
-from indexer.merge import merge_events
+from indexer.merge import merge_events, product_values
 from schemas.events import EVENT_ADAPTER
 
 
@@ -127,3 +129,32 @@ def test_upsert_with_the_same_text_does_not_ask_for_analysis_again():
     assert not merge_events(s, [ev("upsert", 2, price=9.0)]).text_changed
     assert merge_events(s, [ev("upsert", 2, title="小米 手机")]).text_changed
     assert merge_events(None, [ev("upsert", 1)]).text_changed  # a new product is always analysed
+
+
+@pytest.mark.parametrize("extra", [
+    {},
+    {"status": "off_shelf", "brand": "华为", "attributes": {"颜色": "黑色"}, "rating": 4.5, "shop_score": 4.8},
+    {"status": "banned", "created_at": "2024-11-11T08:00:00+08:00", "updated_at": "2024-11-12T00:00:00Z"},
+    {"price": 12, "stock": 3, "image": "https://img/x.jpg", "shop_name": "旗舰店", "description": "描述"},
+])
+def test_product_values_are_the_json_dump(extra):
+    """The merge's cheap copy of an upsert's product gives exactly pydantic's JSON dump."""
+    product = ev("upsert", 1, **extra).product
+    assert product_values(product) == product.model_dump(mode="json")
+    assert list(product_values(product)) == list(product.model_dump(mode="json"))
+
+
+def test_a_new_product_takes_every_field_of_its_first_event():
+    up = merge_events(None, [ev("upsert", 3, stock=2)]).source
+    assert up["meta"] == {"v_upsert": 3, "v_delete": 0, "fv": dict.fromkeys([*up["meta"]["fv"]], 3)}
+    assert set(up["meta"]["fv"]) == {*ev("upsert", 3).product.model_dump(), "shop_id"}
+    assert up["stock"] == 2 and up["in_stock"] and up["visible"] and up["version"] == 3
+    patched = merge_events(None, [ev("patch", 4, price=5.0)])
+    assert patched.changed and not patched.text_changed
+    assert patched.source["meta"]["fv"] == {"price": 4} and not patched.source["visible"]
+
+
+def test_indexed_at_is_now_in_utc_to_the_millisecond():
+    stamp = merge_events(None, [ev("upsert", 1)]).source["indexed_at"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", stamp)
+    assert abs((datetime.now(UTC) - datetime.fromisoformat(stamp)).total_seconds()) < 5
