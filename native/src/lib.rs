@@ -401,7 +401,7 @@ impl Core {
     }
 
     /// `_SPACE.sub(" ", t2s(folded)).strip()`; `None` when t2s left the safe blocks.
-    fn t2s_collapse(&self, py: Python<'_>, folded: String) -> PyResult<Option<String>> {
+    fn t2s_collapse(&self, folded: String) -> PyResult<Option<String>> {
         let unchanged = match &self.t2s_triggers {
             Some(triggers) => !folded.chars().any(|c| triggers.contains(&c)),
             None => folded.is_ascii(),
@@ -409,7 +409,7 @@ impl Core {
         let converted: String = if unchanged {
             folded
         } else {
-            self.t2s.call1(py, (folded,))?.extract(py)?
+            Python::attach(|py| self.t2s.call1(py, (folded,))?.extract(py))?
         };
         if !converted.chars().all(is_safe) {
             return Ok(None);
@@ -432,7 +432,7 @@ impl Core {
 
     /// `Tokenizer._prepared`: the `normalize` of the camel-marked text, its unit tokens, and
     /// whether the camel marks changed anything (else `normalize(text)` is `norm` too).
-    fn prepared(&self, py: Python<'_>, text: &str) -> PyResult<Option<Prepared>> {
+    fn prepared(&self, text: &str) -> PyResult<Option<Prepared>> {
         if text.is_empty() {
             return Ok(Some(Prepared {
                 norm: String::new(),
@@ -449,7 +449,7 @@ impl Core {
             return Ok(None);
         };
         // NFKC(pre) == pre: the marks are ASCII starters put between two ASCII letters.
-        let Some(norm) = self.t2s_collapse(py, self.fold(&pre))? else {
+        let Some(norm) = self.t2s_collapse(self.fold(&pre))? else {
             return Ok(None);
         };
         let marked = pre.len() != nfkc.len();
@@ -482,8 +482,8 @@ impl Core {
     }
 
     /// `Tokenizer.words` (search mode). `None`: fall back to Python.
-    fn words(&self, py: Python<'_>, text: &str) -> PyResult<Option<Vec<String>>> {
-        let Some(p) = self.prepared(py, text)? else {
+    fn words(&self, text: &str) -> PyResult<Option<Vec<String>>> {
+        let Some(p) = self.prepared(text)? else {
             return Ok(None);
         };
         let runs = script_runs(&p.norm);
@@ -491,14 +491,14 @@ impl Core {
     }
 
     /// `Tokenizer.short_words`: `words`, memoised for texts of up to 64 characters.
-    fn short_words(&self, py: Python<'_>, text: &str) -> PyResult<Option<Arc<Vec<String>>>> {
+    fn short_words(&self, text: &str) -> PyResult<Option<Arc<Vec<String>>>> {
         let short = char_len(text) <= SHORT_TEXT;
         if short {
             if let Some(w) = memo_get(&self.words_memo, text) {
                 return Ok(Some(w));
             }
         }
-        let Some(words) = self.words(py, text)? else {
+        let Some(words) = self.words(text)? else {
             return Ok(None);
         };
         let words = Arc::new(words);
@@ -510,11 +510,11 @@ impl Core {
 
     /// `pinyin.syllables` and `pinyin.full_and_initials` of a CJK word, memoised here to
     /// skip the call into Python.
-    fn pinyin(&self, py: Python<'_>, word: &str) -> PyResult<Arc<Pinyin>> {
+    fn pinyin(&self, word: &str) -> PyResult<Arc<Pinyin>> {
         if let Some(s) = memo_get(&self.pinyin_memo, word) {
             return Ok(s);
         }
-        let syl: Vec<String> = self.syllables.call1(py, (word,))?.extract(py)?;
+        let syl: Vec<String> = Python::attach(|py| self.syllables.call1(py, (word,))?.extract(py))?;
         let full = syl.concat();
         let init = syl.iter().filter_map(|s| s.chars().next()).collect();
         let value = Arc::new(Pinyin { syl, full, init });
@@ -523,11 +523,11 @@ impl Core {
     }
 
     /// `Tokenizer._pinyin_of` over default-mode cuts: the words with a pinyin, in order.
-    fn pinyin_of(&self, py: Python<'_>, cuts: &[Vec<&str>]) -> PyResult<Vec<Arc<Pinyin>>> {
+    fn pinyin_of(&self, cuts: &[Vec<&str>]) -> PyResult<Vec<Arc<Pinyin>>> {
         let mut out = Vec::new();
         for words in cuts {
             for w in words {
-                let p = self.pinyin(py, w)?;
+                let p = self.pinyin(w)?;
                 if !p.full.is_empty() {
                     out.push(p);
                 }
@@ -544,19 +544,19 @@ impl Core {
     }
 
     /// `Tokenizer._brand_pinyin` (memoised like the Python path's `_short_pinyin`).
-    fn brand_pinyin(&self, py: Python<'_>, text: &str) -> PyResult<Option<Vec<Arc<Pinyin>>>> {
+    fn brand_pinyin(&self, text: &str) -> PyResult<Option<Vec<Arc<Pinyin>>>> {
         if text.is_empty() {
             return Ok(Some(Vec::new()));
         }
         if let Some(v) = memo_get(&self.brand_pinyin_memo, text) {
             return Ok(Some(v));
         }
-        let Some(p) = self.prepared(py, text)? else {
+        let Some(p) = self.prepared(text)? else {
             return Ok(None);
         };
         let runs = script_runs(&p.norm);
         let cuts = self.cuts(&runs);
-        let value = self.pinyin_of(py, &cuts)?;
+        let value = self.pinyin_of(&cuts)?;
         if char_len(text) <= SHORT_TEXT {
             memo_put(&self.brand_pinyin_memo, TEXT_CAP, text, value.clone());
         }
@@ -564,7 +564,7 @@ impl Core {
     }
 
     /// `normalize(text)`; `None`: fall back to Python.
-    fn normalize(&self, py: Python<'_>, text: &str) -> PyResult<Option<String>> {
+    fn normalize(&self, text: &str) -> PyResult<Option<String>> {
         if text.is_empty() {
             return Ok(Some(String::new()));
         }
@@ -572,18 +572,18 @@ impl Core {
         if !nfkc.chars().all(is_safe) {
             return Ok(None);
         }
-        self.t2s_collapse(py, self.fold(&nfkc))
+        self.t2s_collapse(self.fold(&nfkc))
     }
 
     /// `fields._brand_inputs`.
-    fn brand_inputs(&self, py: Python<'_>, brand: &str) -> PyResult<Option<Vec<String>>> {
+    fn brand_inputs(&self, brand: &str) -> PyResult<Option<Vec<String>>> {
         if let Some(v) = memo_get(&self.brand_inputs_memo, brand) {
             return Ok(Some(v));
         }
         let spaced = brand.replace('/', " / ");
         let mut out = Vec::new();
         for part in spaced.split(" / ") {
-            let Some(p) = self.normalize(py, part)? else {
+            let Some(p) = self.normalize(part)? else {
                 return Ok(None);
             };
             if !p.is_empty() {
@@ -615,7 +615,6 @@ impl Core {
     /// `Tokenizer._suggest_inputs`.
     fn suggest_inputs(
         &self,
-        py: Python<'_>,
         brand: Option<&str>,
         words: &[String],
         pinyin: &[Arc<Pinyin>],
@@ -632,7 +631,7 @@ impl Core {
         }
         if let Some(b) = brand {
             if !b.trim_matches(py_space).is_empty() {
-                let Some(inputs) = self.brand_inputs(py, b)? else {
+                let Some(inputs) = self.brand_inputs(b)? else {
                     return Ok(None);
                 };
                 out.extend(inputs);
@@ -641,7 +640,7 @@ impl Core {
         let product = self.main_product_word(words);
         if !product.is_empty() {
             out.push(product.to_string());
-            let p = self.pinyin(py, product)?;
+            let p = self.pinyin(product)?;
             let syl = &p.syl;
             if !p.full.is_empty() {
                 out.push(p.full.clone());
@@ -716,16 +715,15 @@ impl Core {
 
     /// The analysis of `analyze` once its arguments are plain text.
     #[allow(clippy::too_many_arguments)]
-    fn analyze_texts<'py>(
+    fn analyze_texts(
         &self,
-        py: Python<'py>,
         title: &str,
         brand: Option<&str>,
         description: Option<&str>,
         category: &str,
         attributes: &str,
         suggest: bool,
-    ) -> PyResult<Option<Bound<'py, PyTuple>>> {
+    ) -> PyResult<Option<Analysis>> {
         let texts = [
             title,
             brand.unwrap_or(""),
@@ -737,13 +735,13 @@ impl Core {
         if !texts.iter().all(|t| t.chars().all(is_safe)) {
             return Ok(None);
         }
-        let Some(p) = self.prepared(py, title)? else {
+        let Some(p) = self.prepared(title)? else {
             return Ok(None);
         };
         let runs = script_runs(&p.norm);
         let title_words = self.words_of(&runs, &p.units, None);
         let cuts = self.cuts(&runs);
-        let Some(brand_words) = self.short_words(py, &brand.unwrap_or("").replace('/', " "))? else {
+        let Some(brand_words) = self.short_words(&brand.unwrap_or("").replace('/', " "))? else {
             return Ok(None);
         };
         let mut brand_tokens = (*brand_words).clone();
@@ -752,8 +750,8 @@ impl Core {
                 push_unique(&mut brand_tokens, w);
             }
         }
-        let t_pinyin = self.pinyin_of(py, &cuts)?;
-        let Some(b_pinyin) = self.brand_pinyin(py, &brand_tokens.join(" "))? else {
+        let t_pinyin = self.pinyin_of(&cuts)?;
+        let Some(b_pinyin) = self.brand_pinyin(&brand_tokens.join(" "))? else {
             return Ok(None);
         };
         let mut brand_pinyin: Vec<&str> = Vec::new();
@@ -793,57 +791,75 @@ impl Core {
             }
         }
         let desc_words = match description {
-            Some(d) => match self.words(py, d)? {
+            Some(d) => match self.words(d)? {
                 Some(w) => w.join(" "),
                 None => return Ok(None),
             },
             None => String::new(),
         };
-        let Some(category_words) = self.short_words(py, category)? else {
+        let Some(category_words) = self.short_words(category)? else {
             return Ok(None);
         };
         let attr_words = if attributes.is_empty() {
             String::new()
         } else {
-            match self.short_words(py, attributes)? {
+            match self.short_words(attributes)? {
                 Some(w) => w.join(" "),
                 None => return Ok(None),
             }
         };
-        let doc = PyDict::new(py);
-        doc.set_item("title_words", title_words.join(" "))?;
-        doc.set_item("title_chars", chars)?;
-        doc.set_item("title_bigrams", bigrams)?;
-        doc.set_item("title_pinyin", joined(t_pinyin.iter().map(|p| p.full.as_str()), " "))?;
-        doc.set_item("title_initials", joined(t_pinyin.iter().map(|p| p.init.as_str()), " "))?;
-        doc.set_item("brand_words", brand_tokens.join(" "))?;
-        doc.set_item("brand_pinyin", brand_pinyin.join(" "))?;
-        doc.set_item("desc_words", desc_words)?;
-        doc.set_item("category_words", category_words.join(" "))?;
-        doc.set_item("attr_words", attr_words)?;
+        let fields = [
+            title_words.join(" "),
+            chars,
+            bigrams,
+            joined(t_pinyin.iter().map(|p| p.full.as_str()), " "),
+            joined(t_pinyin.iter().map(|p| p.init.as_str()), " "),
+            brand_tokens.join(" "),
+            brand_pinyin.join(" "),
+            desc_words,
+            category_words.join(" "),
+            attr_words,
+        ];
         let inputs: Vec<String> = if suggest {
             let whole = self.words_of(&runs, &p.units, Some(&cuts));
             // normalize(title) folds NFKC(title), which is `pre` unless camel marks were added.
             let plain = if !p.marked {
                 p.norm.clone()
             } else {
-                match self.normalize(py, title)? {
+                match self.normalize(title)? {
                     Some(n) => n,
                     None => return Ok(None),
                 }
             };
-            match self.suggest_inputs(py, brand, &whole, &t_pinyin, &plain)? {
+            match self.suggest_inputs(brand, &whole, &t_pinyin, &plain)? {
                 Some(i) => i,
                 None => return Ok(None),
             }
         } else {
             Vec::new()
         };
-        Ok(Some(PyTuple::new(
-            py,
-            [doc.into_any(), inputs.into_pyobject(py)?.into_any()],
-        )?))
+        Ok(Some(Analysis { fields, inputs }))
     }
+}
+
+/// The index fields of `analyze_texts`, in the order of `FIELD_NAMES`.
+const FIELD_NAMES: [&str; 10] = [
+    "title_words",
+    "title_chars",
+    "title_bigrams",
+    "title_pinyin",
+    "title_initials",
+    "brand_words",
+    "brand_pinyin",
+    "desc_words",
+    "category_words",
+    "attr_words",
+];
+
+/// What `analyze_texts` makes, as Rust values: made without the GIL, turned into Python after.
+struct Analysis {
+    fields: [String; 10],
+    inputs: Vec<String>,
 }
 
 #[pymethods]
@@ -907,15 +923,30 @@ impl Core {
         let Some(attributes) = self.attribute_text(attributes)? else {
             return Ok(None);
         };
-        self.analyze_texts(
+        // The GIL is released while the text is analysed, so the indexer's other threads (bulk
+        // requests, Kafka) and other analysing threads run meanwhile; Python is re-entered only
+        // for the rare callbacks (OpenCC on traditional text, pypinyin on a new word).
+        let analysis = py.detach(|| {
+            self.analyze_texts(
+                title.as_deref().unwrap_or(""),
+                brand.as_deref(),
+                description.as_deref(),
+                &category,
+                &attributes,
+                suggest,
+            )
+        })?;
+        let Some(Analysis { fields, inputs }) = analysis else {
+            return Ok(None);
+        };
+        let doc = PyDict::new(py);
+        for (name, value) in FIELD_NAMES.iter().zip(fields) {
+            doc.set_item(name, value)?;
+        }
+        Ok(Some(PyTuple::new(
             py,
-            title.as_deref().unwrap_or(""),
-            brand.as_deref(),
-            description.as_deref(),
-            &category,
-            &attributes,
-            suggest,
-        )
+            [doc.into_any(), inputs.into_pyobject(py)?.into_any()],
+        )?))
     }
 
     /// rjieba's `cut(run, False)`: the Python segmenter's engine when the core is built, so a

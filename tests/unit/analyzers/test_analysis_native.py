@@ -145,3 +145,18 @@ def test_core_segments_like_rjieba(pair: tuple[Analyzer, Analyzer]) -> None:
     for run in runs:
         assert native._tok.segmenter.cut(run) == rj.cut(run), run
         assert native._tok.segmenter.cut_for_search(run) == rj.cut_for_search(run), run
+
+
+def test_threads_analysing_at_once_get_the_same_tokens(pair: tuple[Analyzer, Analyzer]) -> None:
+    """The core analyses without the GIL (re-entering it for OpenCC and pypinyin), sharing its
+    memos between threads: four threads on fresh cores agree with the Python path."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    products = _products()[:3000]
+    products += [{"title": t, "brand": "蘭蔻", "description": "乾燥肌膚適用", "category": ["美妝"],
+                  "attributes": {"顏色": "黑色"}} for t in ("蘭蔻精華液", "乾燥肌膚 面霜", "頭髮護理")]
+    want = [pair[1].analyze_product(**p) for p in products]
+    fresh = Analyzer(native=True)  # empty memos: the threads race to fill them
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda p: fresh.analyze_product(**p), products))
+    assert got == want
