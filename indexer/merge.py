@@ -140,16 +140,18 @@ def merge_events(current: dict[str, Any] | None, events: list[Event]) -> MergeRe
     return MergeResult(state, bool(applied), text_changed, applied, stale)
 
 
-_second: list[Any] = [None, ""]
+_second: tuple[int, str] = (-1, "")
 
 
 def _now_iso() -> str:
     """``datetime.now(UTC).isoformat(timespec="milliseconds")``, its seconds formatted once a second."""
-    ms = time.time_ns() // 1_000_000
-    sec, frac = divmod(ms, 1000)
-    if _second[0] != sec:
-        _second[:] = [sec, datetime.fromtimestamp(sec, UTC).strftime("%Y-%m-%dT%H:%M:%S")]
-    return f"{_second[1]}.{frac:03d}+00:00"
+    global _second
+    sec, frac = divmod(time.time_ns() // 1_000_000, 1000)
+    cached_sec, text = _second  # one read: another thread may replace the pair meanwhile
+    if cached_sec != sec:
+        text = datetime.fromtimestamp(sec, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _second = (sec, text)
+    return f"{text}.{frac:03d}+00:00"
 
 
 def _copy_state(source: dict[str, Any]) -> dict[str, Any]:
