@@ -9,7 +9,9 @@ the load (ankane/searchkick#1456):
 3. record the live consumer group's committed offsets **before** reading the source;
 4. load the source (the live index re-analysed, a JSONL snapshot, or the topic);
 5. catch up: apply every event after the recorded offsets to the new index, until the
-   lag is small; restore the settings; check counts, canaries and facets;
+   lag is small; restore the settings; check counts, canaries and facets (a canary or
+   facet drift is checked again after catching up to the log's end, twice at most: the old
+   index keeps taking live writes the new one may be behind on);
 6. swap the alias in one ``_aliases`` call that removes every old target;
 7. catch up once more, from where step 5 stopped to the log end after the swap;
 8. keep the last N old indices for rollback, delete older ones, release the lock.
@@ -52,6 +54,8 @@ from schemas.events import Product
 
 log = logging.getLogger("pocket.reindex")
 LOCK_INDEX = "pocket-locks"
+#: Checks of the new index against the old before the swap; a drift is re-checked after a catch-up.
+CHECK_ATTEMPTS = 3
 Progress = Callable[[str, int, int | None], None]  # (phase, done, total)
 
 
@@ -59,6 +63,11 @@ class ReindexError(PocketSearchError):
     """An expected reindex failure: lock held, check failed, nothing to roll back to."""
 
     code = "reindex_failed"
+
+
+class DriftError(ReindexError):
+    """A canary or facet differs between the old and the new index: a broken analysis or load,
+    or only the live writes the new index has not caught up with yet (re-checked after a catch-up)."""
 
 
 @dataclass
@@ -343,7 +352,7 @@ def check(es: Elasticsearch, old: str | None, new: str, cfg: ReindexConfig, anal
         overlap = len(set(before) & set(after)) / max(1, len(before))
         canaries[q] = {"old": len(before), "new": len(after), "top10_overlap": round(overlap, 2)}
         if before and (not after or overlap < cfg.canary_min_overlap):
-            raise ReindexError(f"canary {q!r}: top hits changed too much ({canaries[q]})")
+            raise DriftError(f"canary {q!r}: top hits changed too much ({canaries[q]})")
     out["canaries"] = canaries
     f_old = _facet_counts(es, old)
     f_new = _facet_counts(es, new, {k: list(v) for k, v in f_old.items()})
@@ -351,8 +360,8 @@ def check(es: Elasticsearch, old: str | None, new: str, cfg: ReindexConfig, anal
         for key, n in f_old[facet].items():
             m = f_new[facet].get(key, 0)
             if abs(m - n) > max(cfg.facet_min_slack, cfg.facet_tolerance * n):
-                raise ReindexError(f"facet {facet}={key!r}: {n} before, {m} after (tolerance "
-                                   f"{cfg.facet_tolerance:.0%})")
+                raise DriftError(f"facet {facet}={key!r}: {n} before, {m} after (tolerance "
+                                 f"{cfg.facet_tolerance:.0%})")
     out["facets"] = "within bounds"
     return out
 
@@ -449,7 +458,22 @@ def reindex(es: Elasticsearch, cfg: ReindexConfig, analyzer: Analyzer, *, resume
                                        progress=progress)
         es.indices.put_settings(index=new_index, settings={"index": {
             "refresh_interval": cfg.refresh_interval, "number_of_replicas": cfg.replicas}})
-        report.checks = check(es, old_targets[0] if old_targets else None, new_index, cfg, analyzer, expected)
+        for attempt in range(1, CHECK_ATTEMPTS + 1):
+            try:
+                report.checks = check(es, old_targets[0] if old_targets else None, new_index, cfg, analyzer,
+                                      expected)
+                break
+            except DriftError as err:
+                # The old index takes live writes the new one may still be up to catch_up_lag
+                # events behind on: catch up to the log's end as of now, then compare again.
+                # A real fault (a broken analysis, a lost load) drifts the same way every time.
+                if attempt == CHECK_ATTEMPTS:
+                    raise
+                log.warning("reindex check drifted; catching up and checking again",
+                            extra={"error": str(err), "attempt": attempt})
+                more, pos = replay(cfg.kafka_bootstrap, cfg.topic, pos, sink,
+                                   stop_at=end_offsets(cfg.kafka_bootstrap, cfg.topic))
+                report.caught_up += more
         update_lock(es, cfg.alias, phase="swap")
         swap_alias(es, cfg.alias, new_index)
         if progress:
