@@ -95,11 +95,6 @@ def _apply(state: dict[str, Any], event: Event) -> tuple[bool, bool]:
         if v <= meta["v_delete"]:
             return False, False
         values = event.patch.fields()
-    if not fv:  # nothing written yet (a new product): every field applies
-        fv.update(dict.fromkeys(values, v))
-        text_changed = any(state.get(name) != values[name] for name in TEXT_SOURCE_FIELDS if name in values)
-        state.update(values)
-        return bool(values) or isinstance(event, UpsertEvent), text_changed
     changed = text_changed = False
     for name, value in values.items():
         if v > fv.get(name, 0):
@@ -124,7 +119,7 @@ def merge_events(current: dict[str, Any] | None, events: list[Event]) -> MergeRe
     applied: list[Event] = []
     stale: list[Event] = []
     text_changed = False
-    for ev in sorted(events, key=lambda e: e.version) if len(events) > 1 else events:
+    for ev in sorted(events, key=lambda e: e.version):
         ch, tch = _apply(state, ev)
         (applied if ch else stale).append(ev)
         text_changed |= tch

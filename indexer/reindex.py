@@ -366,6 +366,28 @@ def check(es: Elasticsearch, old: str | None, new: str, cfg: ReindexConfig, anal
     return out
 
 
+def _check_settled(es: Elasticsearch, old: str | None, new: str, cfg: ReindexConfig, analyzer: Analyzer,
+                   expected_docs: int | None, sink: EsSink, pos: dict[int, int],
+                   report: ReindexReport) -> tuple[dict[str, Any], dict[int, int]]:
+    """:func:`check`, again after a catch-up when a canary or facet drifts; returns the checks
+    and the offsets reached.
+
+    The old index takes live writes the new one may still be up to ``catch_up_lag`` events
+    behind on: a drift is checked again after catching up to the log's end as of then. A real
+    fault (a broken analysis, a lost load) drifts the same way every time.
+    """
+    for attempt in range(1, CHECK_ATTEMPTS):
+        try:
+            return check(es, old, new, cfg, analyzer, expected_docs), pos
+        except DriftError as err:
+            log.warning("reindex check drifted; catching up and checking again",
+                        extra={"error": str(err), "attempt": attempt})
+            more, pos = replay(cfg.kafka_bootstrap, cfg.topic, pos, sink,
+                               stop_at=end_offsets(cfg.kafka_bootstrap, cfg.topic))
+            report.caught_up += more
+    return check(es, old, new, cfg, analyzer, expected_docs), pos
+
+
 # ---------------------------------------------------------------- alias swap
 
 def alias_targets(es: Elasticsearch, alias: str) -> list[str]:
@@ -458,22 +480,8 @@ def reindex(es: Elasticsearch, cfg: ReindexConfig, analyzer: Analyzer, *, resume
                                        progress=progress)
         es.indices.put_settings(index=new_index, settings={"index": {
             "refresh_interval": cfg.refresh_interval, "number_of_replicas": cfg.replicas}})
-        for attempt in range(1, CHECK_ATTEMPTS + 1):
-            try:
-                report.checks = check(es, old_targets[0] if old_targets else None, new_index, cfg, analyzer,
-                                      expected)
-                break
-            except DriftError as err:
-                # The old index takes live writes the new one may still be up to catch_up_lag
-                # events behind on: catch up to the log's end as of now, then compare again.
-                # A real fault (a broken analysis, a lost load) drifts the same way every time.
-                if attempt == CHECK_ATTEMPTS:
-                    raise
-                log.warning("reindex check drifted; catching up and checking again",
-                            extra={"error": str(err), "attempt": attempt})
-                more, pos = replay(cfg.kafka_bootstrap, cfg.topic, pos, sink,
-                                   stop_at=end_offsets(cfg.kafka_bootstrap, cfg.topic))
-                report.caught_up += more
+        report.checks, pos = _check_settled(es, old_targets[0] if old_targets else None, new_index, cfg,
+                                            analyzer, expected, sink, pos, report)
         update_lock(es, cfg.alias, phase="swap")
         swap_alias(es, cfg.alias, new_index)
         if progress:

@@ -143,7 +143,7 @@ class EsSink:
         def actions() -> Iterator[dict[str, Any]]:
             # Lazy: with parallel_bulk this runs in the pool's feeder thread, so the next
             # chunk is read, merged and analysed while the previous one is in flight to ES
-            # (one mget a chunk: ES is never idle waiting for a whole batch's reads).
+            # (one mget a chunk, so ES does not wait for a whole batch's reads).
             for start in range(0, len(ids), self.chunk_size):
                 chunk_ids = ids[start:start + self.chunk_size]
                 c = time.thread_time()

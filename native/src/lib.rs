@@ -809,16 +809,16 @@ impl Core {
             }
         };
         let fields = [
-            title_words.join(" "),
-            chars,
-            bigrams,
-            joined(t_pinyin.iter().map(|p| p.full.as_str()), " "),
-            joined(t_pinyin.iter().map(|p| p.init.as_str()), " "),
-            brand_tokens.join(" "),
-            brand_pinyin.join(" "),
-            desc_words,
-            category_words.join(" "),
-            attr_words,
+            ("title_words", title_words.join(" ")),
+            ("title_chars", chars),
+            ("title_bigrams", bigrams),
+            ("title_pinyin", joined(t_pinyin.iter().map(|p| p.full.as_str()), " ")),
+            ("title_initials", joined(t_pinyin.iter().map(|p| p.init.as_str()), " ")),
+            ("brand_words", brand_tokens.join(" ")),
+            ("brand_pinyin", brand_pinyin.join(" ")),
+            ("desc_words", desc_words),
+            ("category_words", category_words.join(" ")),
+            ("attr_words", attr_words),
         ];
         let inputs: Vec<String> = if suggest {
             let whole = self.words_of(&runs, &p.units, Some(&cuts));
@@ -842,23 +842,10 @@ impl Core {
     }
 }
 
-/// The index fields of `analyze_texts`, in the order of `FIELD_NAMES`.
-const FIELD_NAMES: [&str; 10] = [
-    "title_words",
-    "title_chars",
-    "title_bigrams",
-    "title_pinyin",
-    "title_initials",
-    "brand_words",
-    "brand_pinyin",
-    "desc_words",
-    "category_words",
-    "attr_words",
-];
-
 /// What `analyze_texts` makes, as Rust values: made without the GIL, turned into Python after.
 struct Analysis {
-    fields: [String; 10],
+    /// `(INDEX_TEXT_FIELDS name, whitespace-joined tokens)`
+    fields: [(&'static str, String); 10],
     inputs: Vec<String>,
 }
 
@@ -940,7 +927,7 @@ impl Core {
             return Ok(None);
         };
         let doc = PyDict::new(py);
-        for (name, value) in FIELD_NAMES.iter().zip(fields) {
+        for (name, value) in fields {
             doc.set_item(name, value)?;
         }
         Ok(Some(PyTuple::new(
