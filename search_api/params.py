@@ -10,9 +10,10 @@ import math
 import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import QueryParams
 
 from schemas.errors import InvalidParameter
@@ -41,6 +42,89 @@ class SortMode(StrEnum):
     SALES = "sales"
     NEWEST = "newest"
     RATING = "rating"
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class SearchQuery(BaseModel):
+    """The documented query parameters of ``GET /search`` (``attr.<name>`` is dynamic: see
+    :func:`parse_attr_params`), checked by :func:`parse_query`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    q: str = Field("", max_length=MAX_Q_CHARS, description="query text; empty browses")
+    shop_id: str | None = Field(None, max_length=64, pattern=ID_PATTERN, description="search one shop's storefront")
+    category: str | None = Field(None, max_length=200, description="category path prefix, 美妆/面霜")
+    brand: list[str] = Field(default_factory=list, max_length=20, description="repeatable")
+    price_min: float | None = Field(None, ge=0, le=1e8)
+    price_max: float | None = Field(None, ge=0, le=1e8)
+    in_stock: bool | None = Field(None, description="only products with stock")
+    sort: SortMode = SortMode.RELEVANCE
+    page: int = Field(1, ge=1, le=10_000)
+    size: int = Field(20, ge=1, le=MAX_SIZE)
+    search_after: str | None = Field(None, max_length=500, description="`next` of the previous page")
+    explain: bool = Field(False, description="explain each hit's score")
+    hl_pre: str = Field("<em>", max_length=20)
+    hl_post: str = Field("</em>", max_length=20)
+
+
+class SuggestQuery(BaseModel):
+    """The query parameters of ``GET /suggest``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    q: str = Field("", max_length=50, description="what the shopper typed so far")
+    shop_id: str | None = Field(None, max_length=64, pattern=ID_PATTERN)
+    size: int = Field(8, ge=1, le=20)
+
+
+def parse_query(model: type[M], qp: QueryParams) -> M:
+    """The query string as ``model``, or an :class:`InvalidParameter` naming the first bad one.
+
+    One pydantic validation of the whole query, with the same lax string coercion FastAPI
+    applies to query parameters (``page=2``, ``in_stock=true``), at ~40 µs instead of the
+    ~390 µs FastAPI's per-parameter machinery took for the 14 of ``/search`` (measured with
+    the service stubbed out: 13% of the API's CPU per search). A repeated scalar takes its
+    last value, as in FastAPI; list fields take every value.
+    """
+    data: dict[str, Any] = dict(qp)
+    for name in _list_fields(model):
+        if name in data:
+            data[name] = qp.getlist(name)
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        param = str(first["loc"][0]) if first.get("loc") else None
+        raise InvalidParameter(f"{param or 'request'}: {first['msg']}", param=param) from None
+
+
+def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """OpenAPI ``parameters`` for the fields of ``model`` (the route's ``openapi_extra``), in the
+    form FastAPI gives declared query parameters, with enums inlined."""
+    schema = model.model_json_schema()
+    defs = schema.get("$defs", {})
+    out = []
+    for name, prop in schema["properties"].items():
+        if "$ref" in prop:
+            prop = {**defs[prop.pop("$ref").rsplit("/", 1)[-1]], **prop}
+        param: dict[str, Any] = {"name": name, "in": "query", "required": False, "schema": prop}
+        if "description" in prop:
+            param["description"] = prop["description"]
+        out.append(param)
+    return out
+
+
+def _list_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    names = _LIST_FIELDS.get(model)
+    if names is None:
+        names = _LIST_FIELDS[model] = tuple(n for n, f in model.model_fields.items()
+                                            if getattr(f.annotation, "__origin__", None) is list)
+    return names
+
+
+_LIST_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {}
 
 
 @dataclass

@@ -11,7 +11,18 @@ from starlette.datastructures import QueryParams
 from schemas.errors import InvalidParameter
 from search_api.facets import _price_buckets
 from search_api.intent import parse_price_intent
-from search_api.params import SearchParams, SortMode, decode_after, encode_after, parse_attr_params, printable
+from search_api.params import (
+    SearchParams,
+    SearchQuery,
+    SortMode,
+    SuggestQuery,
+    decode_after,
+    encode_after,
+    parse_attr_params,
+    parse_query,
+    printable,
+    query_parameters,
+)
 
 
 @pytest.mark.parametrize(("q", "text", "lo", "hi", "cheap"), [
@@ -92,3 +103,34 @@ def test_price_buckets_merge_into_about_five_with_exact_counts() -> None:
     assert out[0]["min"] == 10 and out[-1]["max"] is None and out[-1]["label"].endswith("+")
     assert all(a["max"] == b["min"] for a, b in pairwise(out))
     assert _price_buckets([_b(0, 10, 0)]) == []
+
+
+def test_the_query_string_is_coerced_as_fastapi_would() -> None:
+    got = parse_query(SearchQuery, QueryParams(
+        "q=手机&page=2&size=5&in_stock=true&explain=1&price_min=9.5&sort=price_asc&brand=华为&brand=小米&page=3"))
+    assert (got.q, got.page, got.size, got.in_stock, got.explain, got.price_min, got.sort) == \
+        ("手机", 3, 5, True, True, 9.5, SortMode.PRICE_ASC)  # a repeated scalar: its last value
+    assert got.brand == ["华为", "小米"]  # a list: every value
+    empty = parse_query(SearchQuery, QueryParams("attr.颜色=黑色&unknown=1"))
+    assert empty == SearchQuery()  # unknown and dynamic names are not the model's business
+
+
+@pytest.mark.parametrize(("qs", "param"), [
+    ("size=101", "size"), ("size=abc", "size"), ("page=0", "page"), ("price_min=-1", "price_min"),
+    ("price_max=", "price_max"), ("sort=cheapest", "sort"), ("in_stock=maybe", "in_stock"),
+    ("shop_id=a%20b", "shop_id"), ("q=" + "x" * 201, "q"), ("hl_pre=" + "<" * 21, "hl_pre"),
+    ("brand=" + "&brand=".join("b" * 21), "brand"),
+])
+def test_a_bad_parameter_is_a_422_that_names_it(qs: str, param: str) -> None:
+    with pytest.raises(InvalidParameter) as err:
+        parse_query(SearchQuery, QueryParams(qs))
+    assert err.value.param == param and err.value.detail.startswith(f"{param}: ")
+
+
+def test_the_models_document_every_parameter_in_openapi() -> None:
+    params = {p["name"]: p for p in query_parameters(SearchQuery)}
+    assert list(params) == list(SearchQuery.model_fields)
+    assert params["sort"]["schema"]["enum"] == [m.value for m in SortMode]  # inlined, no dangling $ref
+    assert params["size"]["schema"]["maximum"] == 100 and params["brand"]["schema"]["type"] == "array"
+    assert all(p["in"] == "query" and not p["required"] for p in params.values())
+    assert [p["name"] for p in query_parameters(SuggestQuery)] == ["q", "shop_id", "size"]
