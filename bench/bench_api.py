@@ -23,6 +23,9 @@
    on-shelf filter, one brand facet), for the same texts, straight to ES: what any search
    API on this box can at best reach at 20 clients.
 
+6. **CPU per search** of the API process and of ES, from ``/proc`` around each run: steadier
+   than latency on a shared box, and it says whose cost a slower API run is.
+
 Bars (issue 5): API p50 <= 1.3 x direct p50; API p99 <= 50 ms at 20 clients.
 The index is deleted at the end unless ``--keep-index`` (then reused by the next run).
 """
@@ -49,6 +52,7 @@ from elasticsearch import AsyncElasticsearch, Elasticsearch
 from elasticsearch.helpers import parallel_bulk
 
 from analyzers import get_analyzer
+from bench.bench_indexer import es_pid, proc_cpu
 from indexer.admin import create_index
 from indexer.decode import decode_event
 from indexer.demo import demo_events
@@ -220,8 +224,8 @@ def floor_bodies(alias: str, mix: list[SearchParams]) -> list[tuple[str, bytes]]
 
 
 async def measure(api_url: str, urls: list[str], captured: list[list[tuple[str, bytes]]],
-                  requests_per_level: int, floor: list[tuple[str, bytes]] | None = None
-                  ) -> dict[tuple[str, int], dict[str, float]]:
+                  requests_per_level: int, floor: list[tuple[str, bytes]] | None = None,
+                  api_pid: int | None = None) -> dict[tuple[str, int], dict[str, float]]:
     conn = aiohttp.TCPConnector(limit=100)
     headers = {"content-type": "application/json"}
     results: dict[tuple[str, int], dict[str, float]] = {}
@@ -255,7 +259,11 @@ async def measure(api_url: str, urls: list[str], captured: list[list[tuple[str, 
         for concurrency in (1, 20):
             n = requests_per_level if concurrency > 1 else requests_per_level // 2
             for name, fn in runs:
+                es0, api0 = proc_cpu(es_pid()), proc_cpu(api_pid)
                 r = await run_load(fn, len(urls), concurrency, n)
+                # CPU per search: steadier than latency on a shared box, and it says whose it is.
+                r["es_cpu_ms"] = (proc_cpu(es_pid()) - es0) * 1000 / n
+                r["api_cpu_ms"] = (proc_cpu(api_pid) - api0) * 1000 / n if name == "api" else 0.0
                 key = (name, concurrency)
                 # two alternating rounds each: keep the better one (noise from other tenants of the box)
                 if key not in results or r["p50"] < results[key]["p50"]:
@@ -316,13 +324,15 @@ def main() -> None:
               f"({args.catalog} catalog of {args.products} products)")
         proc, api_url = start_api(alias, args.workers)
         res = asyncio.run(measure(api_url, [url_of(p) for p in mix], captured, args.requests,
-                                  floor_bodies(alias, mix)))
+                                  floor_bodies(alias, mix), api_pid=proc.pid))
     finally:
         finish(proc, es, alias, args.keep_index)
 
-    print(f"\n{'':8} {'clients':>7} {'p50 ms':>8} {'p99 ms':>8} {'QPS':>7} {'n':>6}")
+    print(f"\n{'':8} {'clients':>7} {'p50 ms':>8} {'p99 ms':>8} {'QPS':>7} {'n':>6} {'ES CPU ms':>10} "
+          f"{'API CPU ms':>11}")
     for (name, c), r in sorted(res.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        print(f"{name:8} {c:>7} {r['p50']:8.2f} {r['p99']:8.2f} {r['qps']:7.0f} {r['n']:>6}")
+        print(f"{name:8} {c:>7} {r['p50']:8.2f} {r['p99']:8.2f} {r['qps']:7.0f} {r['n']:>6} {r['es_cpu_ms']:10.2f} "
+              f"{r['api_cpu_ms']:11.2f}")
     ratio = res[("api", 1)]["p50"] / res[("direct", 1)]["p50"]
     ratio20 = res[("api", 20)]["p50"] / res[("direct", 20)]["p50"]
     p99 = res[("api", 20)]["p99"]
@@ -331,6 +341,10 @@ def main() -> None:
     print(f"API p99 at 20 clients: {p99:.1f} ms (bar <= 50): {'PASS' if p99 <= 50 else 'FAIL'}")
     print(f"QPS at saturation (20 clients): API {res[('api', 20)]['qps']:.0f}, "
           f"direct ES {res[('direct', 20)]['qps']:.0f}")
+    api_cpu = statistics.mean(res[("api", c)]["api_cpu_ms"] for c in (1, 20))
+    es_cpu = statistics.mean(res[("direct", c)]["es_cpu_ms"] for c in (1, 20))
+    print(f"CPU per search (the runs kept, mean of 1 and 20 clients): API process {api_cpu:.2f} ms, "
+          f"ES {es_cpu:.2f} ms for the same requests sent directly ({api_cpu / es_cpu:.2f} x)")
     fl = res[("floor", 20)]
     print(f"floor (one match + one facet, sent to ES directly) at 20 clients: p50 {fl['p50']:.1f} ms, "
           f"p99 {fl['p99']:.1f} ms, {fl['qps']:.0f} QPS: the least any faceted search costs on this box")
