@@ -44,16 +44,15 @@ def highlight(title: str, qa: QueryAnalysis, *, pre: str = "<em>", post: str = "
         return html.escape(title) if escape else title
     norm, origin = normalize_with_offsets(title)
     text = html.escape if escape else str
+    spans = _spans(norm, terms)
     if isinstance(origin, range):  # the common case: every character maps to itself
-        return _wrap_spans(title, _spans(norm, terms), pre, post, text)
+        return _wrap_spans(title, spans, pre, post, text)
+    # Offsets moved (NFKC expanded or merged characters): mark the original characters behind
+    # each matched one, then wrap the runs of marked characters.
     marks = bytearray(len(title))
-    for term in terms:  # every non-overlapping occurrence of each term
-        at = norm.find(term)
-        while at != -1:
-            end = at + len(term)
-            for i in range(at, end):
-                marks[origin[i]] = 1
-            at = norm.find(term, end)
+    for start, end in spans:
+        for i in range(start, end):
+            marks[origin[i]] = 1
     out: list[str] = []
     done = 0
     for run in _MARKED.finditer(marks):  # runs of marked characters, in order

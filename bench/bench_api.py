@@ -52,7 +52,7 @@ from elasticsearch import AsyncElasticsearch, Elasticsearch
 from elasticsearch.helpers import parallel_bulk
 
 from analyzers import get_analyzer
-from bench.bench_indexer import es_pid, proc_cpu
+from bench.bench_indexer import es_pid, make_events, proc_cpu
 from indexer.admin import create_index
 from indexer.decode import decode_event
 from indexer.demo import demo_events
@@ -72,8 +72,6 @@ ES_URL = os.environ.get("POCKET_ES_URL", "http://127.0.0.1:9200")
 def catalog_events(kind: str, n: int) -> list[dict[str, Any]]:
     if kind == "demo":
         return list(demo_events(n, seed=7))
-    from bench.bench_indexer import make_events
-
     return make_events(n, seed=7)
 
 

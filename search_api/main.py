@@ -77,14 +77,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     async def search(request: Request) -> Any:
         """Search products. Repeatable `attr.<name>=<value>` filters by attribute."""
         qp = request.query_params
-        query = parse_query(SearchQuery, qp)
-        params = SearchParams(
-            q=query.q.strip(), shop_id=query.shop_id, category=query.category,
-            brand=[b for b in query.brand if b], price_min=query.price_min, price_max=query.price_max,
-            attrs=parse_attr_params(qp), in_stock=query.in_stock, sort=query.sort, page=query.page,
-            size=query.size, search_after=query.search_after, explain=query.explain,
-            hl_pre=query.hl_pre, hl_post=query.hl_post,
-        )
+        params = SearchParams.from_query(parse_query(SearchQuery, qp), parse_attr_params(qp))
         params.validate()
         return OrjsonResponse(await service(request).search(params))
 

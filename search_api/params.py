@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import math
 import unicodedata
@@ -107,8 +108,9 @@ def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     defs = schema.get("$defs", {})
     out = []
     for name, prop in schema["properties"].items():
-        if "$ref" in prop:
-            prop = {**defs[prop.pop("$ref").rsplit("/", 1)[-1]], **prop}
+        ref = prop.pop("$ref", None)
+        if ref:
+            prop = {**defs[ref.rsplit("/", 1)[-1]], **prop}
         param: dict[str, Any] = {"name": name, "in": "query", "required": False, "schema": prop}
         if "description" in prop:
             param["description"] = prop["description"]
@@ -116,15 +118,10 @@ def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     return out
 
 
+@functools.cache
 def _list_fields(model: type[BaseModel]) -> tuple[str, ...]:
-    names = _LIST_FIELDS.get(model)
-    if names is None:
-        names = _LIST_FIELDS[model] = tuple(n for n, f in model.model_fields.items()
-                                            if getattr(f.annotation, "__origin__", None) is list)
-    return names
-
-
-_LIST_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {}
+    """The fields of ``model`` that take every value of a repeated parameter."""
+    return tuple(n for n, f in model.model_fields.items() if getattr(f.annotation, "__origin__", None) is list)
 
 
 @dataclass
@@ -144,6 +141,14 @@ class SearchParams:
     explain: bool = False
     hl_pre: str = "<em>"
     hl_post: str = "</em>"
+
+    @classmethod
+    def from_query(cls, query: SearchQuery, attrs: dict[str, list[str]]) -> SearchParams:
+        """The search a validated ``/search`` query string asks for (``attrs``: its ``attr.*``)."""
+        values = dict(query)  # the fields they share carry the same names
+        values["q"] = query.q.strip()
+        values["brand"] = [b for b in query.brand if b]
+        return cls(**values, attrs=attrs)
 
     def validate(self) -> None:
         """Cross-parameter checks (single-parameter bounds are in the route's Query())."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from analyzers import INDEX_TEXT_FIELDS, QueryAnalysis
+from analyzers.highlight import _spans, _wrap_spans
 
 pytestmark = pytest.mark.unit
 
@@ -109,10 +112,6 @@ def _marked_reference(title: str, spans: list[tuple[int, int]], pre: str, post: 
 def test_highlight_spans_wrap_the_same_runs_as_marking_every_character() -> None:
     """The span merge of the common (identity-offset) case against marking characters one by
     one: overlapping, nested, touching and repeated terms, on 3,000 random titles."""
-    import random
-
-    from analyzers.highlight import _spans, _wrap_spans
-
     rng = random.Random(7)
     for _ in range(3000):
         title = "".join(rng.choice("华为手机壳ab1 ") for _ in range(rng.randint(1, 30)))

@@ -134,3 +134,13 @@ def test_the_models_document_every_parameter_in_openapi() -> None:
     assert params["size"]["schema"]["maximum"] == 100 and params["brand"]["schema"]["type"] == "array"
     assert all(p["in"] == "query" and not p["required"] for p in params.values())
     assert [p["name"] for p in query_parameters(SuggestQuery)] == ["q", "shop_id", "size"]
+
+
+def test_the_query_model_and_the_search_params_agree() -> None:
+    """Every documented parameter reaches the search, with the same defaults as a search made
+    in code (the merchant's rank, the benchmarks): the two definitions cannot drift apart."""
+    assert SearchParams.from_query(SearchQuery(), {}) == SearchParams()
+    got = SearchParams.from_query(parse_query(SearchQuery, QueryParams(
+        "q=+手机+&brand=华为&brand=&shop_id=s1&sort=sales&page=2&size=7&hl_pre=[&hl_post=]")), {"颜色": ["黑色"]})
+    assert got == SearchParams(q="手机", brand=["华为"], shop_id="s1", sort=SortMode.SALES, page=2, size=7,
+                               hl_pre="[", hl_post="]", attrs={"颜色": ["黑色"]})
