@@ -16,9 +16,19 @@ PRICE_EDGES = (0, 10, 20, 30, 50, 80, 100, 150, 200, 300, 500, 800, 1000, 1500, 
 TARGET_PRICE_BUCKETS = 5
 
 
-def _all_but(filters: dict[str, list[dict[str, Any]]], skip: str) -> dict[str, Any]:
+def _under_all_but(filters: dict[str, list[dict[str, Any]]], skip: str, agg: dict[str, Any]) -> dict[str, Any]:
+    """``agg`` under the filters of every facet but ``skip``, as a ``filter`` aggregation with
+    ``agg`` as its ``v``; ``agg`` itself when no other facet filters (most searches select no
+    facet): four ``match_all`` filter wrappers cost ES ~0.2 ms of CPU a text search (7.5 against
+    7.3 ms, 300 real queries on the 100k-product benchmark catalog, eight alternating rounds)."""
     clauses = [c for name, cs in filters.items() if name != skip for c in cs]
-    return {"bool": {"filter": clauses}} if clauses else {"match_all": {}}
+    return {"filter": {"bool": {"filter": clauses}}, "aggs": {"v": agg}} if clauses else agg
+
+
+def _buckets(aggs: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The buckets of facet ``name``, wrapped in a filter aggregation or not (``_under_all_but``)."""
+    agg = aggs[name]
+    return agg["v"]["buckets"] if "v" in agg else agg["buckets"]
 
 
 def _regex_escape(s: str) -> str:
@@ -32,33 +42,28 @@ def build_aggs(facet_filters: dict[str, list[dict[str, Any]]], selected_attr_nam
     ``facet_filters`` maps a facet ("category", "brand", "price", "attr:<name>", "in_stock")
     to its filter clauses.
     """
+    price_ranges = [{"from": lo, "to": hi} for lo, hi in zip(PRICE_EDGES, (*PRICE_EDGES[1:], None), strict=True)]
     aggs: dict[str, Any] = {
-        "f_category": {"filter": _all_but(facet_filters, "category"),
-                       "aggs": {"v": {"terms": {"field": "category_levels", "size": 60}}}},
-        "f_brand": {"filter": _all_but(facet_filters, "brand"),
-                    "aggs": {"v": {"terms": {"field": "brand", "size": 20}}}},
-        "f_price": {"filter": _all_but(facet_filters, "price"),
-                    "aggs": {"v": {"range": {"field": "price", "ranges": [
-                        {"from": lo, "to": hi} for lo, hi in zip(PRICE_EDGES, (*PRICE_EDGES[1:], None),
-                                                                 strict=True)]}}}},
+        "f_category": _under_all_but(facet_filters, "category",
+                                     {"terms": {"field": "category_levels", "size": 60}}),
+        "f_brand": _under_all_but(facet_filters, "brand", {"terms": {"field": "brand", "size": 20}}),
+        "f_price": _under_all_but(facet_filters, "price", {"range": {"field": "price", "ranges": price_ranges}}),
         # Attributes not selected yet: under every filter.
-        "f_attrs": {"filter": _all_but(facet_filters, ""),
-                    "aggs": {"v": {"terms": {"field": "attrs", "size": 60}}}},
+        "f_attrs": _under_all_but(facet_filters, "", {"terms": {"field": "attrs", "size": 60}}),
     }
     for i, name in enumerate(selected_attr_names):
-        aggs[f"f_attr_{i}"] = {
-            "filter": _all_but(facet_filters, f"attr:{name}"),
-            "aggs": {"v": {"terms": {"field": "attrs", "size": 30, "include": _regex_escape(name) + "=.*"}}},
-        }
+        aggs[f"f_attr_{i}"] = _under_all_but(
+            facet_filters, f"attr:{name}",
+            {"terms": {"field": "attrs", "size": 30, "include": _regex_escape(name) + "=.*"}})
     return aggs
 
 
 def parse_facets(aggs: dict[str, Any], selected_attr_names: list[str], *, top_attributes: int = 8
                  ) -> dict[str, Any]:
     return {
-        "category": _category_tree(aggs["f_category"]["v"]["buckets"]),
-        "brand": [{"value": b["key"], "count": b["doc_count"]} for b in aggs["f_brand"]["v"]["buckets"]],
-        "price": _price_buckets(aggs["f_price"]["v"]["buckets"]),
+        "category": _category_tree(_buckets(aggs, "f_category")),
+        "brand": [{"value": b["key"], "count": b["doc_count"]} for b in _buckets(aggs, "f_brand")],
+        "price": _price_buckets(_buckets(aggs, "f_price")),
         "attributes": _attributes(aggs, selected_attr_names, top_attributes),
     }
 
@@ -114,13 +119,13 @@ def _merge(run: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _attributes(aggs: dict[str, Any], selected: list[str], top: int) -> list[dict[str, Any]]:
     by_name: dict[str, dict[str, int]] = {}
-    for b in aggs["f_attrs"]["v"]["buckets"]:
+    for b in _buckets(aggs, "f_attrs"):
         name, _, value = b["key"].partition("=")
         if name not in selected:
             by_name.setdefault(name, {})[value] = b["doc_count"]
     ranked = sorted(by_name.items(), key=lambda kv: -sum(kv[1].values()))[:top]
     for i, name in enumerate(selected):  # selected attributes always show, disjunctively counted
-        values = {b["key"].partition("=")[2]: b["doc_count"] for b in aggs[f"f_attr_{i}"]["v"]["buckets"]}
+        values = {b["key"].partition("=")[2]: b["doc_count"] for b in _buckets(aggs, f"f_attr_{i}")}
         ranked.insert(i, (name, values))
     return [{"name": n, "values": [{"value": v, "count": c} for v, c in
                                    sorted(vals.items(), key=lambda kv: -kv[1])[:12]]} for n, vals in ranked]

@@ -9,7 +9,7 @@ import pytest
 from starlette.datastructures import QueryParams
 
 from schemas.errors import InvalidParameter
-from search_api.facets import _price_buckets
+from search_api.facets import _price_buckets, build_aggs, parse_facets
 from search_api.intent import parse_price_intent
 from search_api.params import (
     SearchParams,
@@ -144,3 +144,32 @@ def test_the_query_model_and_the_search_params_agree() -> None:
         "q=+手机+&brand=华为&brand=&shop_id=s1&sort=sales&page=2&size=7&hl_pre=[&hl_post=]")), {"颜色": ["黑色"]})
     assert got == SearchParams(q="手机", brand=["华为"], shop_id="s1", sort=SortMode.SALES, page=2, size=7,
                                hl_pre="[", hl_post="]", attrs={"颜色": ["黑色"]})
+
+
+def test_facet_aggs_are_filtered_only_by_the_other_facets_selections() -> None:
+    brand = [{"terms": {"brand": ["华为"]}}]
+    color = [{"term": {"attrs": "颜色=黑色"}}]
+    aggs = build_aggs({"brand": brand, "attr:颜色": color}, ["颜色"])
+    # Brand counts ignore the brand selection but respect the colour, and the other way round.
+    assert aggs["f_brand"]["filter"] == {"bool": {"filter": color}}
+    assert aggs["f_attr_0"]["filter"] == {"bool": {"filter": brand}}
+    assert aggs["f_category"]["filter"] == {"bool": {"filter": brand + color}}
+    assert aggs["f_brand"]["aggs"]["v"]["terms"]["field"] == "brand"
+
+
+def test_facet_aggs_without_selections_are_not_wrapped_and_parse_alike() -> None:
+    """With no facet selected (most searches) each facet is its bare aggregation: a filter
+    aggregation of ``match_all`` around it costs ES CPU for nothing."""
+    bare = build_aggs({}, [])
+    assert set(bare) == {"f_category", "f_brand", "f_price", "f_attrs"}
+    assert all("filter" not in agg for agg in bare.values())
+    assert bare["f_brand"] == {"terms": {"field": "brand", "size": 20}}
+    terms = [{"key": "华为", "doc_count": 3}]
+    ranges = [{"from": 0, "to": 10, "doc_count": 2}]
+    attrs = [{"key": "颜色=黑色", "doc_count": 2}]
+    cats = [{"key": "手机数码", "doc_count": 3}, {"key": "手机数码/手机", "doc_count": 3}]
+    unwrapped = {"f_category": {"buckets": cats}, "f_brand": {"buckets": terms},
+                 "f_price": {"buckets": ranges}, "f_attrs": {"buckets": attrs}}
+    wrapped = {name: {"doc_count": 9, "v": agg} for name, agg in unwrapped.items()}
+    assert parse_facets(unwrapped, []) == parse_facets(wrapped, [])
+    assert parse_facets(unwrapped, [])["brand"] == [{"value": "华为", "count": 3}]
