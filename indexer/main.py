@@ -10,7 +10,7 @@ from analyzers import get_analyzer
 from indexer.admin import ensure_alias, ensure_topics
 from indexer.consumer import Indexer, es_client
 from indexer.logs import setup_logging
-from indexer.malloc import limit_malloc_arenas
+from indexer.malloc import freeze_startup_heap, limit_malloc_arenas
 from indexer.settings import IndexerSettings
 
 log = logging.getLogger("pocket.indexer")
@@ -26,6 +26,7 @@ def main() -> int:
     ensure_topics(settings.kafka_bootstrap, {settings.topic: settings.topic_partitions,
                                              settings.dlq_topic: 1})
     indexer = Indexer(settings, es=es, analyzer=analyzer)
+    freeze_startup_heap()
     if settings.metrics_port:
         indexer.metrics.serve(settings.metrics_port)
     for sig in (signal.SIGTERM, signal.SIGINT):

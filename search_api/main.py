@@ -16,6 +16,7 @@ from elasticsearch.serializer import OrjsonSerializer
 from fastapi import FastAPI, Path, Query, Request
 
 from analyzers import get_analyzer
+from indexer.malloc import freeze_startup_heap
 from schemas.errors import BackendUnavailable, NotFound
 from search_api import errors, merchant
 from search_api.models import Error, Health, SearchResponse, SuggestResponse
@@ -52,6 +53,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         analyzer = get_analyzer()
         analyzer.warm()
         app.state.service = SearchService(es, analyzer, settings)
+        freeze_startup_heap()  # the analyzer's tables out of the collector's full walks
         try:
             yield
         finally:
