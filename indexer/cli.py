@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from indexer.cli_common import err_console, fail, guard
-from indexer.malloc import limit_malloc_arenas
+from indexer.malloc import freeze_startup_heap, limit_malloc_arenas
 from indexer.settings import DEFAULT_CANARIES, DEFAULT_CANARY_OVERLAP, IndexerSettings
 
 app = typer.Typer(name="catalog", help="Operate pocket-search: index, topics, demo data, status.",
@@ -217,6 +217,8 @@ def reindex(
     cfg = ReindexConfig(alias=s.index, topic=s.topic, group_id=s.group_id, kafka_bootstrap=s.kafka_bootstrap,
                         source=source, path=str(path) if path else None, retain=retain,
                         canaries=tuple(canary or DEFAULT_CANARIES), canary_min_overlap=canary_overlap)
+    analyzer = get_analyzer()
+    freeze_startup_heap()  # before analysing the whole catalog: see indexer/malloc.py
     with _progress_bar() as bar:
         tasks: dict[str, Any] = {}
 
@@ -225,7 +227,7 @@ def reindex(
                 tasks[phase] = bar.add_task(phase, total=total)
             bar.update(tasks[phase], completed=done, total=total)
 
-        report = run_reindex(es, cfg, get_analyzer(), resume=resume, progress=None if as_json else progress)
+        report = run_reindex(es, cfg, analyzer, resume=resume, progress=None if as_json else progress)
     if as_json:
         sys.stdout.write(orjson.dumps(report.as_dict()).decode() + "\n")
         return
@@ -282,9 +284,11 @@ def import_cmd(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
     from indexer.sink import EsSink
 
     s = _settings()
+    analyzer = get_analyzer()
+    freeze_startup_heap()
     with _progress_bar() as bar:
         task = bar.add_task("import", total=count_events(str(path)))
-        n = load_events(_events_from_file(str(path)), EsSink(_es(s), index=s.index, analyzer=get_analyzer()),
+        n = load_events(_events_from_file(str(path)), EsSink(_es(s), index=s.index, analyzer=analyzer),
                         lambda _phase, done, _total: bar.update(task, completed=done))
     console.print(f"imported {n} events into {s.index}")
 
