@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
@@ -19,6 +19,9 @@ from indexer.cli_common import err_console, fail, guard
 from indexer.malloc import freeze_startup_heap, limit_malloc_arenas
 from indexer.settings import DEFAULT_CANARIES, DEFAULT_CANARY_OVERLAP, IndexerSettings
 
+if TYPE_CHECKING:
+    from analyzers import Analyzer
+
 app = typer.Typer(name="catalog", help="Operate pocket-search: index, topics, demo data, status.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 console = Console()
@@ -28,6 +31,17 @@ console = Console()
 def _process() -> None:
     # Loads and reindexes analyse products in parallel_bulk's threads, like the indexer.
     limit_malloc_arenas()
+
+
+def _bulk_analyzer() -> Analyzer:
+    """The analyzer for a command about to analyse a whole catalog, with the heap it loaded
+    frozen out of the garbage collector's full walks (as the indexer does; indexer/malloc.py)."""
+    from analyzers import get_analyzer
+
+    analyzer = get_analyzer()
+    freeze_startup_heap()
+    return analyzer
+
 
 try:  # the relevance evaluation (analysis work) mounts here when present
     from indexer.cli_eval import eval_app
@@ -202,7 +216,6 @@ def reindex(
 
     Example: catalog reindex --yes --canary 手机 --canary 口红 --canary-overlap 0.3
     """
-    from analyzers import get_analyzer
     from indexer.reindex import ReindexConfig, abort
     from indexer.reindex import reindex as run_reindex
 
@@ -217,8 +230,6 @@ def reindex(
     cfg = ReindexConfig(alias=s.index, topic=s.topic, group_id=s.group_id, kafka_bootstrap=s.kafka_bootstrap,
                         source=source, path=str(path) if path else None, retain=retain,
                         canaries=tuple(canary or DEFAULT_CANARIES), canary_min_overlap=canary_overlap)
-    analyzer = get_analyzer()
-    freeze_startup_heap()  # before analysing the whole catalog: see indexer/malloc.py
     with _progress_bar() as bar:
         tasks: dict[str, Any] = {}
 
@@ -227,7 +238,7 @@ def reindex(
                 tasks[phase] = bar.add_task(phase, total=total)
             bar.update(tasks[phase], completed=done, total=total)
 
-        report = run_reindex(es, cfg, analyzer, resume=resume, progress=None if as_json else progress)
+        report = run_reindex(es, cfg, _bulk_analyzer(), resume=resume, progress=None if as_json else progress)
     if as_json:
         sys.stdout.write(orjson.dumps(report.as_dict()).decode() + "\n")
         return
@@ -279,16 +290,13 @@ def import_cmd(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
 
     Example: catalog import backup.jsonl
     """
-    from analyzers import get_analyzer
     from indexer.reindex import _events_from_file, count_events, load_events
     from indexer.sink import EsSink
 
     s = _settings()
-    analyzer = get_analyzer()
-    freeze_startup_heap()
     with _progress_bar() as bar:
         task = bar.add_task("import", total=count_events(str(path)))
-        n = load_events(_events_from_file(str(path)), EsSink(_es(s), index=s.index, analyzer=analyzer),
+        n = load_events(_events_from_file(str(path)), EsSink(_es(s), index=s.index, analyzer=_bulk_analyzer()),
                         lambda _phase, done, _total: bar.update(task, completed=done))
     console.print(f"imported {n} events into {s.index}")
 

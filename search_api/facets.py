@@ -14,6 +14,8 @@ from typing import Any
 PRICE_EDGES = (0, 10, 20, 30, 50, 80, 100, 150, 200, 300, 500, 800, 1000, 1500, 2000, 3000, 5000,
                8000, 10000, 20000, 50000)
 TARGET_PRICE_BUCKETS = 5
+#: The range aggregation's buckets, one per pair of adjacent edges: built once, not per search.
+_PRICE_RANGES = [{"from": lo, "to": hi} for lo, hi in zip(PRICE_EDGES, (*PRICE_EDGES[1:], None), strict=True)]
 
 
 def _under_all_but(filters: dict[str, list[dict[str, Any]]], skip: str, agg: dict[str, Any]) -> dict[str, Any]:
@@ -42,12 +44,11 @@ def build_aggs(facet_filters: dict[str, list[dict[str, Any]]], selected_attr_nam
     ``facet_filters`` maps a facet ("category", "brand", "price", "attr:<name>", "in_stock")
     to its filter clauses.
     """
-    price_ranges = [{"from": lo, "to": hi} for lo, hi in zip(PRICE_EDGES, (*PRICE_EDGES[1:], None), strict=True)]
     aggs: dict[str, Any] = {
         "f_category": _under_all_but(facet_filters, "category",
                                      {"terms": {"field": "category_levels", "size": 60}}),
         "f_brand": _under_all_but(facet_filters, "brand", {"terms": {"field": "brand", "size": 20}}),
-        "f_price": _under_all_but(facet_filters, "price", {"range": {"field": "price", "ranges": price_ranges}}),
+        "f_price": _under_all_but(facet_filters, "price", {"range": {"field": "price", "ranges": _PRICE_RANGES}}),
         # Attributes not selected yet: under every filter.
         "f_attrs": _under_all_but(facet_filters, "", {"terms": {"field": "attrs", "size": 60}}),
     }

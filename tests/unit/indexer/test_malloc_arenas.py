@@ -64,3 +64,15 @@ def test_the_api_freezes_its_heap_once_started() -> None:
             assert gc.get_freeze_count() > 100_000  # the analyzer's tables among them
     finally:
         gc.unfreeze()
+
+
+def test_catalog_bulk_commands_get_the_analyzer_with_the_heap_frozen() -> None:
+    from analyzers import get_analyzer
+    from indexer import cli
+
+    gc.unfreeze()
+    try:
+        assert cli._bulk_analyzer() is get_analyzer()  # what `catalog import` and `reindex` analyse with
+        assert gc.get_freeze_count() > 100_000
+    finally:
+        gc.unfreeze()
