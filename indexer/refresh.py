@@ -11,6 +11,18 @@ realtime ``mget``, which sees unrefreshed writes. The hole is a SIGKILLed indexe
 comes back: the index would stay unrefreshed. Every indexer therefore restores the setting
 when it starts (:meth:`BulkRefreshMode.reset`). With several indexers in a group, one that is
 caught up may restore it while another is catching up: that costs speed, never correctness.
+
+It is off by default (``POCKET_BULK_REFRESH_LAG=0``), because measured on the node this
+project runs (ES 9.5, 768 MB heap, 2 cores) it makes a catch-up slower, not faster:
+``bench.bench_indexer --events 100000`` went from 0.62 to 0.75 of the raw ceiling with it
+off, and a raw ``parallel_bulk`` of 60k documents into an index with ``refresh_interval``
+``1s`` ran at 4,574 and 4,705 docs/s against 3,901 and 3,981 with ``-1`` (and ~4,000 with
+``5s`` or ``30s``), with less ES CPU per document. No indexing throttling and no merges
+showed in either; ES used 1.72 cores with refreshes against 1.59 without. The likely cause:
+with refreshes off, the write threads themselves flush the full in-memory buffer to a segment,
+while a scheduled refresh does it on ES's refresh thread, a third worker beside the two write
+threads. The forced refresh on leaving the mode also blocked the consumer for seconds. On a
+node with a big heap and more cores, measure with ``--env POCKET_BULK_REFRESH_LAG=50000``.
 """
 
 from __future__ import annotations

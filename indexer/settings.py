@@ -29,7 +29,9 @@ class IndexerSettings(BaseSettings):
     bulk_threads: int = Field(2, ge=1, description="bulk requests in flight while the next chunk is analysed")
     max_event_bytes: int = Field(256 * 1024, ge=1024)
     refresh_interval: str = Field("1s", description="the index's refresh_interval outside bulk catch-up")
-    bulk_refresh_lag: int = Field(50_000, ge=0, description="lag that turns refreshes off until caught up; 0: never")
+    bulk_refresh_lag: int = Field(
+        0, ge=0, description="lag that turns refreshes off until caught up; 0: never (the default: on a "
+                             "small-heap ES node it slows a catch-up, see indexer/refresh.py)")
 
     retry_initial_s: float = Field(0.5, gt=0)
     retry_max_s: float = Field(15.0, gt=0)
