@@ -221,6 +221,7 @@ class Indexer:
         for dl in letters:
             m.dlq.labels(dl.reason).inc()
         m.conflicts.inc(report.conflicts)
+        m.create_misses.inc(report.create_misses)
         m.stage_seconds.labels("analyse").inc(report.analyse_seconds)
         m.stage_seconds.labels("encode").inc(report.encode_seconds)
         m.stage_seconds.labels("es").inc(report.es_seconds)

@@ -15,6 +15,10 @@ class IndexerMetrics:
                                ["cause"], registry=r)
         self.conflicts = Counter("pocket_indexer_write_conflicts", "Conditional writes lost to a race",
                                  registry=r)
+        self.create_misses = Counter(
+            "pocket_indexer_create_misses",
+            "Products written as new without a read that turned out to exist (then read, merged, written)",
+            registry=r)
         self.batch_size = Histogram("pocket_indexer_batch_size", "Events per batch", registry=r,
                                     buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000))
         self.batch_seconds = Histogram("pocket_indexer_batch_seconds", "Batch processing time", registry=r,

@@ -15,6 +15,17 @@ write blocks, 404 missing index) and connection failures raise the retriable
 :class:`BackendUnavailable`, and the caller retries the whole batch, which is safe because
 applying events twice changes nothing. The read and analysis of the next chunk overlap the
 bulk request in flight (``threads`` > 1, via ``parallel_bulk``).
+
+**New products skip the read.** While the products coming in are new (a catalog load, a
+new shop), the ``mget`` only ever says "not there", and it costs ES about a tenth of the
+write. So once a batch's reads found none of its products (at least a chunk of them), the
+next batch writes every product straight away as ``create``, merged from nothing. That
+is exactly what the read would have led to: ``create`` succeeds only if no document with
+that id exists, tombstones included, which ES checks atomically. A product that does exist
+gets a 409 and goes through the read-merge-write in the next round, like any lost race.
+When more than 2% of a batch's products turn out to exist, the sink goes back to reading
+first: for updates of existing products the read is needed, and a refused ``create`` would
+waste its analysis.
 """
 
 from __future__ import annotations
@@ -49,6 +60,8 @@ class ApplyReport:
     stale: list[Event] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     conflicts: int = 0
+    #: Products written as new without a read (``create``) that turned out to exist (409).
+    create_misses: int = 0
     #: CPU seconds of this process by stage (thread time), and the wall time of the ES round trips.
     analyse_seconds: float = 0.0
     encode_seconds: float = 0.0
@@ -96,6 +109,9 @@ class EsSink:
         self.max_chunk_bytes = max_chunk_bytes
         self.max_conflict_rounds = max_conflict_rounds
         self.threads = threads
+        #: Whether the products coming in have lately all been new: then the next batch is
+        #: written with ``create`` and no read (see the module docstring).
+        self.assume_new = False
 
     def apply(self, events: list[Event]) -> ApplyReport:
         """Make the index reflect ``events``; return what happened to each.
@@ -123,22 +139,36 @@ class EsSink:
                 isolate: bool) -> dict[str, list[Event]]:
         """Merge-and-write ``pending`` until no write conflicts; return the products to isolate."""
         split: dict[str, list[Event]] = {}
+        blind = isolate and self.assume_new  # the first round only: a 409 then goes through a read
         for _round in range(self.max_conflict_rounds):
             if not pending:
                 break
-            pending = self._round(pending, report, split if isolate else None)
+            offered = len(pending)
+            pending, found = self._round(pending, report, split if isolate else None, read=not blind)
+            if blind:
+                report.create_misses += len(pending)
+                self.assume_new = len(pending) * 50 <= offered
+                blind = False
+                continue
             report.conflicts += len(pending)
+            if isolate and _round == 0:
+                self.assume_new = found == 0 and offered >= self.chunk_size
         if pending:  # pathological contention: let the caller retry the batch later
             raise BackendUnavailable(f"{len(pending)} products still conflicting after retries")
         return split
 
     def _round(self, pending: dict[str, list[Event]], report: ApplyReport,
-               split: dict[str, list[Event]] | None) -> dict[str, list[Event]]:
+               split: dict[str, list[Event]] | None, *, read: bool = True
+               ) -> tuple[dict[str, list[Event]], int]:
+        """One read-merge-write of ``pending``; return the products to retry (409) and how many the
+        reads found. ``read=False``: every product is taken as new (``create``, no ``mget``)."""
         outcome: dict[str, tuple[list[Event], list[Event]]] = {}
         timed = _TimedAnalyzer(self.analyzer)
         gen_cpu = [0.0]  # CPU of the action generator (merge, analysis, encoding), whatever thread runs it
         mget_cpu = [0.0]
+        found = [0]
         ids = list(pending)
+        retry: dict[str, list[Event]] = {}
 
         def actions() -> Iterator[dict[str, Any]]:
             # Lazy: with parallel_bulk this runs in the pool's feeder thread, so the next
@@ -146,9 +176,12 @@ class EsSink:
             # (one mget a chunk, so ES does not wait for a whole batch's reads).
             for start in range(0, len(ids), self.chunk_size):
                 chunk_ids = ids[start:start + self.chunk_size]
-                c = time.thread_time()
-                current = self._mget(chunk_ids)
-                mget_cpu[0] += time.thread_time() - c
+                current: dict[str, dict[str, Any]] = {}
+                if read:
+                    c = time.thread_time()
+                    current = self._mget(chunk_ids)
+                    mget_cpu[0] += time.thread_time() - c
+                    found[0] += len(current)
                 yield from chunk(chunk_ids, current)
 
         def chunk(chunk_ids: list[str], current: dict[str, dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -166,7 +199,9 @@ class EsSink:
                     body = _encode(doc)
                 except Exception as err:  # a text the analyzer chokes on must not kill the consumer
                     gen_cpu[0] += time.thread_time() - c
-                    if split is not None and len(evs) > 1:
+                    if not read:  # merged from nothing: judge it on the stored document, after a read
+                        retry[pid] = evs
+                    elif split is not None and len(evs) > 1:
                         split[pid] = evs
                     else:
                         detail = f"{type(err).__name__}: {err}"[:1000]
@@ -183,7 +218,6 @@ class EsSink:
                 gen_cpu[0] += time.thread_time() - c
                 yield action
 
-        retry: dict[str, list[Event]] = {}
         unavailable: list[str] = []
         c1, w1 = time.thread_time(), time.perf_counter()
         try:
@@ -195,7 +229,9 @@ class EsSink:
                 if ok:
                     report.indexed.extend(applied)
                     report.stale.extend(stale)
-                elif status == 409:
+                elif status == 409 or (status == 400 and not read):
+                    # A lost race, a product written as new that exists, or a document merged from
+                    # nothing that ES refused: read, merge and write it again.
                     retry[pid] = pending[pid]
                 elif status != 400:
                     # 429, 5xx, and the statuses of a broken setup rather than a broken event: 403
@@ -221,7 +257,7 @@ class EsSink:
         report.es_wall_seconds += time.perf_counter() - w1
         if unavailable:
             raise BackendUnavailable(f"ES refused {len(unavailable)} writes, e.g. {unavailable[0]}")
-        return retry
+        return retry, found[0]
 
     def _serial(self, n: int) -> bool:
         return self.threads <= 1 or n <= self.chunk_size
