@@ -186,8 +186,9 @@ def _started_alive(pidfile: Path) -> bool:
     """Whether the process this run just started is alive (its pid, no cmdline check).
 
     ``_read_pid`` also checks that ``/proc/<pid>/cmdline`` names the run dir, to ignore a stale
-    pid file; right after a start that read can come back without it (seen once on a fast box,
-    a broker restart reported as "exited during start-up" while the broker came up).
+    pid file. Seen once on a fast box: a broker restart reported as "exited during start-up"
+    while that broker came up and kept running. The cmdline check is the part that can misjudge
+    a live process, and a start-up wait needs only the pid it just wrote.
     """
     try:
         return _pid_alive(int(pidfile.read_text().strip()))
