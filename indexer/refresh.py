@@ -23,6 +23,12 @@ with refreshes off, the write threads themselves flush the full in-memory buffer
 while a scheduled refresh does it on ES's refresh thread, a third worker beside the two write
 threads. The forced refresh on leaving the mode also blocked the consumer for seconds. On a
 node with a big heap and more cores, measure with ``--env POCKET_BULK_REFRESH_LAG=50000``.
+
+``catalog reindex`` keeps refreshes off while it copies an index: that load is the other way
+round on the same node (100k documents copied as they are, chunks of 500: 3,379 and 3,386
+docs/s with ``-1`` against 3,170 and 3,171 with ``1s``, ES 0.443 against 0.503 ms a
+document). There ES does nearly all the work; in the indexer's load Python analyses each
+document while ES writes the one before.
 """
 
 from __future__ import annotations
