@@ -167,10 +167,17 @@ def _pid_alive(pid: int) -> bool:
         return False
 
 
-def _read_pid(pidfile: Path) -> int | None:
+def _pid_in(pidfile: Path) -> int | None:
+    """The pid the file holds, as written (None: no file, or not a number)."""
     try:
-        pid = int(pidfile.read_text().strip())
+        return int(pidfile.read_text().strip())
     except (OSError, ValueError):
+        return None
+
+
+def _read_pid(pidfile: Path) -> int | None:
+    pid = _pid_in(pidfile)
+    if pid is None:
         return None
     # Only ours: the process must have been started from this run dir.
     try:
@@ -190,10 +197,8 @@ def _started_alive(pidfile: Path) -> bool:
     while that broker came up and kept running. The cmdline check is the part that can misjudge
     a live process, and a start-up wait needs only the pid it just wrote.
     """
-    try:
-        return _pid_alive(int(pidfile.read_text().strip()))
-    except (OSError, ValueError):
-        return False
+    pid = _pid_in(pidfile)
+    return pid is not None and _pid_alive(pid)
 
 
 def _rss_mb(pid: int) -> float:
