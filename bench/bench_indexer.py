@@ -153,6 +153,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def spawn_indexer(cwd: Path, *, es_url: str, bootstrap: str, topic: str, dlq: str, index: str, group: str,
+                  port: int, extra: dict[str, str], log: Any = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+    """``python -m indexer.main`` of the checkout at ``cwd``, on ``topic`` into ``index``, with its
+    /metrics on ``port`` and ``extra`` settings on top."""
+    env = {**os.environ, "POCKET_ES_URL": es_url, "POCKET_KAFKA_BOOTSTRAP": bootstrap, "POCKET_TOPIC": topic,
+           "POCKET_DLQ_TOPIC": dlq, "POCKET_INDEX": index, "POCKET_GROUP_ID": group,
+           "POCKET_METRICS_PORT": str(port), "POCKET_LOG_LEVEL": "WARNING", **extra}
+    return subprocess.Popen([sys.executable, "-m", "indexer.main"], cwd=cwd, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+
+
+def first_event_consumed(port: int) -> float:
+    """Wait until the indexer with /metrics on ``port`` has consumed an event; return when."""
+    def consumed() -> bool:
+        try:
+            return metrics(port).get("pocket_indexer_events_consumed_total", 0) > 0
+        except OSError:
+            return False
+    return wait_until(consumed, 120, every=0.05)
+
+
 def pct(xs: list[float], p: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, max(0, round(p / 100 * len(xs)) - 1))]
@@ -297,22 +318,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"produced in {produced_s:.1f} s", flush=True)
 
         port = free_port()
-        env = {**os.environ, "POCKET_ES_URL": args.es_url, "POCKET_KAFKA_BOOTSTRAP": args.bootstrap,
-               "POCKET_TOPIC": topic, "POCKET_DLQ_TOPIC": dlq, "POCKET_INDEX": alias, "POCKET_GROUP_ID": tag,
-               "POCKET_METRICS_PORT": str(port), "POCKET_LOG_LEVEL": "WARNING"}
-        env.update(kv.split("=", 1) for kv in args.env)
         log = open(f"/tmp/{tag}-indexer.log", "wb")  # noqa: SIM115
         cpu0 = proc_cpu(es_pid())
         t_spawn = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "indexer.main"], cwd=ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
-
-        def consumed() -> bool:
-            try:
-                return metrics(port).get("pocket_indexer_events_consumed_total", 0) > 0
-            except OSError:
-                return False
-        t_first = wait_until(consumed, 120, every=0.05)
+        proc = spawn_indexer(ROOT, es_url=args.es_url, bootstrap=args.bootstrap, topic=topic, dlq=dlq,
+                             index=alias, group=tag, port=port,
+                             extra=dict(kv.split("=", 1) for kv in args.env), log=log)
+        t_first = first_event_consumed(port)
         t_done = wait_until(lambda: visible(es, alias) >= n, 1800, every=0.25)
         es_cpu = proc_cpu(es_pid()) - cpu0
         idx_cpu = proc_cpu(proc.pid)  # the whole indexer process: stages + Kafka, HTTP and GC threads

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -36,13 +34,14 @@ from kafka.admin import NewTopic
 from analyzers import get_analyzer
 from bench.bench_indexer import (
     es_pid,
+    first_event_consumed,
     free_port,
     make_events,
-    metrics,
     prepare_ceiling,
     proc_cpu,
     produce_all,
     run_ceiling,
+    spawn_indexer,
     visible,
     wait_until,
 )
@@ -65,19 +64,11 @@ def run_one(es: Elasticsearch, args: argparse.Namespace, topic: str, index: str,
     create_index(es, index, get_analyzer())
     es.indices.update_aliases(actions=[{"add": {"index": index, "alias": alias}}])
     port = free_port()
-    env = {**os.environ, "POCKET_ES_URL": args.es_url, "POCKET_KAFKA_BOOTSTRAP": args.bootstrap,
-           "POCKET_TOPIC": topic, "POCKET_DLQ_TOPIC": f"{topic}-dlq", "POCKET_INDEX": alias,
-           "POCKET_GROUP_ID": index, "POCKET_METRICS_PORT": str(port), "POCKET_LOG_LEVEL": "WARNING", **extra}
-    proc = subprocess.Popen([sys.executable, "-m", "indexer.main"], cwd=path, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cpu0 = proc_cpu(es_pid())
+    proc = spawn_indexer(path, es_url=args.es_url, bootstrap=args.bootstrap, topic=topic, dlq=f"{topic}-dlq",
+                         index=alias, group=index, port=port, extra=extra)
     try:
-        def consumed() -> bool:
-            try:
-                return metrics(port).get("pocket_indexer_events_consumed_total", 0) > 0
-            except OSError:
-                return False
-        cpu0 = proc_cpu(es_pid())
-        t_first = wait_until(consumed, 120, every=0.05)
+        t_first = first_event_consumed(port)
         t_done = wait_until(lambda: visible(es, alias) >= n, 1800, every=0.25)
         es_cpu, idx_cpu = proc_cpu(es_pid()) - cpu0, proc_cpu(proc.pid)
     finally:
