@@ -100,6 +100,9 @@ class Indexer:
             fetch_max_bytes=max(s.batch_max_bytes, 1024 * 1024),
             max_partition_fetch_bytes=max(s.max_event_bytes * 2, 1024 * 1024),
             reconnect_backoff_max_ms=5000,
+            # A group leader that assigns with no metadata for the topic assigns nothing, and
+            # only a metadata change makes the group rebalance: refresh it every 30 s, not 5 min.
+            metadata_max_age_ms=30_000,
             check_crcs=_check_crcs(s.kafka_check_crcs),
         )
         self.producer = KafkaProducer(bootstrap_servers=s.kafka_bootstrap, acks="all", retries=10,
@@ -125,6 +128,11 @@ class Indexer:
 
     def run(self) -> None:
         """Consume until :meth:`stop`; then commit what was acknowledged and leave the group."""
+        # Know the topic's partitions before joining the group. Seen once after a SIGKILL restart:
+        # the new member led the rebalance before its metadata named the topic ("No partition
+        # metadata for topic"), assigned no partition to anyone, and the group sat idle.
+        if not self.consumer.partitions_for_topic(self.settings.topic):
+            log.warning("no partitions known for the topic yet", extra={"topic": self.settings.topic})
         self.consumer.subscribe([self.settings.topic], listener=_Rebalance(self))
         log.info("indexer started", extra={"topic": self.settings.topic, "group": self.settings.group_id})
         self.refresh_mode.reset()
