@@ -95,11 +95,22 @@ def make_events(n: int, seed: int = 42) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------------ helpers
 
 
-def es_pid() -> int | None:
+def service_pid(name: str) -> int | None:
+    """The pid of the ``scripts/services.py`` service ``name`` (``es``, ``kafka``), if it runs."""
     try:
-        return int((ROOT / ".cache" / "run" / "es" / "es.pid").read_text().strip())
+        return int((ROOT / ".cache" / "run" / name / f"{name}.pid").read_text().strip())
     except (OSError, ValueError):
         return None
+
+
+def es_pid() -> int | None:
+    return service_pid("es")
+
+
+def box_busy() -> float:
+    """CPU seconds all cores of the box have spent busy (not idle or waiting on I/O)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def proc_cpu(pid: int | None) -> float:
@@ -198,7 +209,7 @@ def run_ceiling(es: Elasticsearch, bodies: list[tuple[str, bytes]], index: str) 
     create_index(es, index, get_analyzer())
     es.cluster.health(index=index, wait_for_status="yellow", timeout="30s")
     try:
-        cpu0 = proc_cpu(es_pid())
+        cpu0, box0 = proc_cpu(es_pid()), box_busy()
         t0 = time.perf_counter()
         actions = ({"_op_type": "create", "_index": index, "_id": pid, "_source": body} for pid, body in bodies)
         failed = sum(1 for ok, _ in parallel_bulk(es, actions, thread_count=2, chunk_size=500,
@@ -207,7 +218,8 @@ def run_ceiling(es: Elasticsearch, bodies: list[tuple[str, bytes]], index: str) 
         elapsed = time.perf_counter() - t0
         n = visible(es, index)
         assert failed == 0 and n == len(bodies), (failed, n)
-        return {"seconds": elapsed, "eps": len(bodies) / elapsed, "es_cpu": proc_cpu(es_pid()) - cpu0}
+        return {"seconds": elapsed, "eps": len(bodies) / elapsed, "es_cpu": proc_cpu(es_pid()) - cpu0,
+                "box_cores": (box_busy() - box0) / elapsed}
     finally:
         es.indices.delete(index=index)
 
@@ -319,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
 
         port = free_port()
         log = open(f"/tmp/{tag}-indexer.log", "wb")  # noqa: SIM115
-        cpu0 = proc_cpu(es_pid())
+        cpu0, kafka0, box0 = proc_cpu(es_pid()), proc_cpu(service_pid("kafka")), box_busy()
         t_spawn = time.perf_counter()
         proc = spawn_indexer(ROOT, es_url=args.es_url, bootstrap=args.bootstrap, topic=topic, dlq=dlq,
                              index=alias, group=tag, port=port,
@@ -327,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
         t_first = first_event_consumed(port)
         t_done = wait_until(lambda: visible(es, alias) >= n, 1800, every=0.25)
         es_cpu = proc_cpu(es_pid()) - cpu0
+        kafka_cpu, box_cpu = proc_cpu(service_pid("kafka")) - kafka0, box_busy() - box0
         idx_cpu = proc_cpu(proc.pid)  # the whole indexer process: stages + Kafka, HTTP and GC threads
         m = metrics(port)
         rss = peak_rss_mb(proc.pid)
@@ -348,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n=== indexer benchmark ===")
         print(f"events                 {n} ({size:.0f} B each), dead letters {dead:.0f}")
         print(f"ceiling (raw bulk)     {ceiling['eps']:8.0f} events/s  ({ceiling['seconds']:.1f} s, ES CPU "
-              f"{ceiling['es_cpu'] / n * 1e3:.3f} ms/event; the faster of "
+              f"{ceiling['es_cpu'] / n * 1e3:.3f} ms/event, box busy {ceiling['box_cores']:.2f} cores; the faster of "
               f"{' and '.join(str(round(c['eps'])) for c in ceilings)})")
         print(f"pipeline (Kafka->ES)   {eps:8.0f} events/s  ({pipe_s:.1f} s from first event; start-up "
               f"{t_first - t_spawn:.1f} s)")
@@ -358,7 +371,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {s:<9} {v / n * 1e3:8.3f} ms")
         print(f"  {'ES server':<9} {es_cpu / n * 1e3:8.3f} ms   (ceiling: {ceiling['es_cpu'] / n * 1e3:.3f} ms)")
         print(f"  {'indexer process':<9} {idx_cpu / n * 1e3:.3f} ms   (all its threads, start-up included)")
-        print(f"  {'total':<9} {(idx_cpu + es_cpu) / n * 1e3:8.3f} ms of CPU on {os.cpu_count()} cores")
+        print(f"  {'Kafka broker':<9} {kafka_cpu / n * 1e3:.3f} ms")
+        print(f"  {'total':<9} {(idx_cpu + es_cpu) / n * 1e3:8.3f} ms of CPU on {os.cpu_count()} cores "
+              f"(with the broker {(idx_cpu + es_cpu + kafka_cpu) / n * 1e3:.3f}; the whole box was busy "
+              f"{box_cpu / (t_done - t_spawn):.2f} of {os.cpu_count()} cores)")
         batches = m.get("pocket_indexer_batch_seconds_count", 0)
         print(f"batches                {batches:.0f}, {n / max(batches, 1):.0f} events each; in batches "
               f"{m.get('pocket_indexer_batch_seconds_sum', 0):.1f} s, waiting on ES "
