@@ -10,7 +10,7 @@ from functools import cached_property
 
 from analyzers import pinyin
 from analyzers.fields import Tokenizer, bigrams_of, chars_of
-from analyzers.normalize import script_runs
+from analyzers.normalize import is_cjk, script_runs
 from analyzers.synonyms import SynonymTable
 
 #: Longest query text analysed; the rest is ignored (a query is not a document).
@@ -133,15 +133,18 @@ def _analyze(tok: Tokenizer, synonyms: SynonymTable, text: str) -> QueryAnalysis
                 break
             rewrites.append(_form(tok, norm.replace(term, f" {alt} ")))
 
-    brands = tok.brands_in(original.words)
+    runs = script_runs(norm)
+    cjk_words = [w for kind, run, _ in runs if kind == "cjk" for w in tok.segmenter.cut(run)]
+    # A brand is a whole word of the query, not a piece the search-mode cut also emits:
+    # 马丁靴 holds 马丁, 三明治 holds 明治 and 卡地亚 holds 卡地, and none of them names a brand.
+    whole = set(cjk_words)
+    brands = tok.brands_in([w for w in original.words if w in whole or not any(map(is_cjk, w))])
     for term in syn_map:  # "lancome" is a brand when its synonym 兰蔻 is one
         if term not in brands and any(a in tok.brands for a in syn_map[term]):
             brands.append(term)
 
-    runs = script_runs(norm)
     pinyin_terms = [w for kind, run, _ in runs if kind == "alnum"
                     for w in [run.replace("-", "")] if w.isalpha() and len(w) >= 2]
-    cjk_words = [w for kind, run, _ in runs if kind == "cjk" for w in tok.segmenter.cut(run)]
     return QueryAnalysis(
         text=text, normalized=norm, words=original.words, chars=original.chars, brands=brands,
         bigrams=original.bigrams, forms=[original, *rewrites], synonyms=syn_map,

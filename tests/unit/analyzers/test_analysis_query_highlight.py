@@ -34,6 +34,19 @@ def test_query_detects_brands_and_words(analyzer) -> None:
     assert {"华为", "mate", "60", "mate60"} <= set(qa.words)
 
 
+@pytest.mark.parametrize(("query", "brands"), [
+    # Real queries whose search-mode cut emits a dictionary brand inside a longer word.
+    ("红蜻蜓女士厚底马丁靴春秋", ["红蜻蜓"]),  # 马丁 inside 马丁靴 (boots)
+    ("三明治盒", []),  # 明治 inside 三明治 (sandwich)
+    ("卡地亚戒指包装盒", []),  # 卡地 inside 卡地亚
+    ("周大福红宝石戒指", ["周大福"]),  # 大福 inside 周大福
+    ("阿迪达斯防晒衣女", ["阿迪达斯"]),  # 阿迪 inside 阿迪达斯
+    ("nike跑鞋", ["nike"]),  # Latin words are whole words
+])
+def test_query_brands_are_whole_words(analyzer, query, brands) -> None:
+    assert analyzer.analyze_query(query).brands == brands
+
+
 def test_query_units_merge_unknown_characters(analyzer) -> None:
     qa = analyzer.analyze_query("莱蔻 男士乳液")
     assert ["莱", "蔻"] in qa.forms[0].units
