@@ -398,12 +398,27 @@ def indexer_thread(settings: IndexerSettings, **kwargs: Any) -> Iterator[Any]:
     t.start()
     try:
         yield ix
+    except BaseException as err:
+        # A test that timed out waiting for this indexer says what the indexer saw (a consumer
+        # that was never assigned a partition, one stuck retrying ES, or one that died).
+        err.add_note(_indexer_state(ix, t, errors))
+        raise
     finally:
         ix.stop()
         t.join(timeout=60)
         assert not t.is_alive(), "indexer thread did not stop"
         if errors:
             raise errors[0]
+
+
+def _indexer_state(ix: Any, thread: threading.Thread, errors: list[BaseException]) -> str:
+    try:
+        assigned = sorted(f"{tp.topic}[{tp.partition}]" for tp in ix.consumer.assignment())
+    except Exception as err:  # diagnostics only: never hide the test's own failure
+        assigned = [f"unknown ({err!r})"]
+    consumed = ix.metrics.consumed._value.get()
+    return (f"indexer state: thread alive={thread.is_alive()}, assigned={assigned}, "
+            f"events consumed={consumed:.0f}, retrying ES={ix._in_retry}, errors={errors!r}")
 
 
 def thread_settings(*, es_url: str, bootstrap: str, topics: dict[str, str], index: str, group: str,
