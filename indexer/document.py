@@ -6,6 +6,7 @@ changed or the analyzer's version differs from the one the document was analysed
 
 from __future__ import annotations
 
+import hashlib
 import math
 from typing import Any
 
@@ -22,6 +23,15 @@ def attr_pairs(attributes: dict[str, str] | None) -> list[str]:
     return [f"{k}={v}" for k, v in (attributes or {}).items()]
 
 
+def listing_key(title_chars: str) -> str:
+    """The key identical listings share: a hash of the title's analysed characters.
+
+    ``title_chars`` is the title normalised (full-width, case, traditional characters) and
+    stripped of punctuation and spacing, so `华为Mate60，黑色` and `华为 MATE60 黑色` meet.
+    """
+    return hashlib.blake2b(title_chars.encode(), digest_size=8).hexdigest()
+
+
 def build_source(state: dict[str, Any], analyzer: Analyzer, *, text_changed: bool) -> dict[str, Any]:
     """Return the document to index for ``state`` (a merged product state; mutated and returned)."""
     doc = state
@@ -36,6 +46,8 @@ def build_source(state: dict[str, Any], analyzer: Analyzer, *, text_changed: boo
         )
         doc.update(fields)
         doc["analysis_version"] = analyzer.version
+    if doc.get("title_chars"):
+        doc["listing_key"] = listing_key(doc["title_chars"])
     inputs = doc.pop("_suggest_inputs", None) or (doc.get("suggest") or {}).get("input")
     if doc.get("searchable") and inputs:
         # Only on-shelf products feed suggestions; "shop:<id>" scopes a storefront's.
@@ -47,6 +59,6 @@ def build_source(state: dict[str, Any], analyzer: Analyzer, *, text_changed: boo
     else:
         doc.pop("suggest", None)
     if not doc.get("title"):  # a patch that arrived before its product: nothing to analyse yet
-        for name in INDEX_TEXT_FIELDS:
+        for name in (*INDEX_TEXT_FIELDS, "listing_key"):
             doc.pop(name, None)
     return doc

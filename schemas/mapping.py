@@ -14,7 +14,7 @@ from typing import Any
 from analyzers import INDEX_TEXT_FIELDS
 
 ALIAS = "products"
-MAPPING_VERSION = 3
+MAPPING_VERSION = 4
 
 #: BM25 for product titles. Sellers repeat the words they want to be found by (面霜 面霜
 #: 补水面霜), and titles are all about the same length, so a term's presence should count
@@ -47,6 +47,9 @@ def mappings(*, analysis_version: str) -> dict[str, Any]:
         "rating": {"type": "float"},
         "shop_score": {"type": "float"},  # the shop's quality, 0-5 (a ranking signal)
         "status": _KW,
+        # The listing's text, normalised: identical listings (同款, the same title in many shops
+        # or many times in one) share it, and ``/search?distinct=true`` folds them (collapse).
+        "listing_key": _KW,
         "image": {"type": "keyword", "index": False, "doc_values": False},
         "created_at": {"type": "date"},
         "updated_at": {"type": "date"},

@@ -66,6 +66,8 @@ class SearchQuery(BaseModel):
     size: int = Field(20, ge=1, le=MAX_SIZE)
     search_after: str | None = Field(None, max_length=500, description="`next` of the previous page")
     explain: bool = Field(False, description="explain each hit's score")
+    distinct: bool = Field(False, description="fold identical listings (同款: the same title, any shop) into "
+                                              "one hit, the best of them, with `listings` counting them")
     hl_pre: str = Field("<em>", max_length=20)
     hl_post: str = Field("</em>", max_length=20)
 
@@ -139,6 +141,7 @@ class SearchParams:
     size: int = 20
     search_after: str | None = None
     explain: bool = False
+    distinct: bool = False
     hl_pre: str = "<em>"
     hl_post: str = "</em>"
 
@@ -159,13 +162,16 @@ class SearchParams:
                                    "deeper", param="page")
         if self.search_after and self.page != 1:
             raise InvalidParameter("search_after replaces page; leave page at 1", param="search_after")
+        if self.search_after and self.distinct:
+            raise InvalidParameter("distinct pages with page, not search_after", param="distinct")
         if len(self.attrs) > MAX_ATTR_FILTERS:
             raise InvalidParameter(f"at most {MAX_ATTR_FILTERS} attribute filters", param="attr")
 
     def query_key(self) -> str:
         """A fingerprint of what defines the result list, bound into search_after tokens."""
         key = [self.q, self.shop_id, self.category, sorted(self.brand), self.price_min, self.price_max,
-               sorted((k, sorted(v)) for k, v in self.attrs.items()), self.in_stock, self.sort.value]
+               sorted((k, sorted(v)) for k, v in self.attrs.items()), self.in_stock, self.sort.value,
+               self.distinct]
         return hashlib.blake2b(orjson.dumps(key), digest_size=6).hexdigest()
 
 
