@@ -50,10 +50,13 @@ def test_one_percent_poison_of_each_kind_all_dead_lettered_rest_indexed(es, kafk
     bad = [(kind, *poison(kind, i, gen)) for kind in KINDS for i in range(len(good) // 100)]
     stream: list = [("good", e["product_id"].encode(), e) for e in good] + bad
     random.Random(7).shuffle(stream)
-    # Good events of one product must stay in source order within the shuffle? No: order is irrelevant.
+    # The stream is in the topic before the indexer starts. Started first, the indexer was seen
+    # (about half the runs of a long suite, on a broker with many topics) to join, get its
+    # partitions, then rejoin on a metadata update and never finish that rebalance inside
+    # kafka-python: alive, assigned, 0 events consumed in 120 s. That open fault is the indexer's
+    # (issue 4's note), not the dead-lettering this test is about.
+    landed = produce(kafka_bootstrap, topics["topic"], [v for _, _, v in stream], keys=[k for _, k, _ in stream])
     with indexer_thread(make_settings()):
-        landed = produce(kafka_bootstrap, topics["topic"], [v for _, _, v in stream],
-                         keys=[k for _, k, _ in stream])
         wait_caught_up(kafka_bootstrap, topics["topic"], group, es=es, index=index_alias)
     letters = {}
     for rec in read_topic(kafka_bootstrap, topics["dlq_topic"]):
