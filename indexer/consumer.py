@@ -87,7 +87,22 @@ class Indexer:
         self.es = es if es is not None else es_client(s)
         self.sink = EsSink(self.es, index=s.index, analyzer=analyzer or get_analyzer(),
                            chunk_size=s.bulk_chunk_size, threads=s.bulk_threads)
-        self.consumer = KafkaConsumer(
+        self.consumer = self._new_consumer()
+        self.producer = KafkaProducer(bootstrap_servers=s.kafka_bootstrap, acks="all", retries=10,
+                                      retry_backoff_ms=500, max_request_size=max(s.max_event_bytes * 2,
+                                                                                 1024 * 1024))
+        self.dlq = DeadLetterWriter(self.producer, s.dlq_topic)
+        self.refresh_mode = BulkRefreshMode(self.es, s.index, interval=s.refresh_interval,
+                                            enter_lag=s.bulk_refresh_lag)
+        self._stop = threading.Event()
+        self._pending: list[Any] = []
+        self._in_retry = False
+        self._on_batch = on_batch
+        self._progress_at = time.monotonic()  # the last batch read, or the consumer's creation
+
+    def _new_consumer(self) -> KafkaConsumer:
+        s = self.settings
+        return KafkaConsumer(
             bootstrap_servers=s.kafka_bootstrap,
             group_id=s.group_id,
             client_id=f"pocket-indexer-{s.group_id}",
@@ -105,16 +120,6 @@ class Indexer:
             metadata_max_age_ms=30_000,
             check_crcs=_check_crcs(s.kafka_check_crcs),
         )
-        self.producer = KafkaProducer(bootstrap_servers=s.kafka_bootstrap, acks="all", retries=10,
-                                      retry_backoff_ms=500, max_request_size=max(s.max_event_bytes * 2,
-                                                                                 1024 * 1024))
-        self.dlq = DeadLetterWriter(self.producer, s.dlq_topic)
-        self.refresh_mode = BulkRefreshMode(self.es, s.index, interval=s.refresh_interval,
-                                            enter_lag=s.bulk_refresh_lag)
-        self._stop = threading.Event()
-        self._pending: list[Any] = []
-        self._in_retry = False
-        self._on_batch = on_batch
 
     # ------------------------------------------------------------------ control
 
@@ -128,23 +133,70 @@ class Indexer:
 
     def run(self) -> None:
         """Consume until :meth:`stop`; then commit what was acknowledged and leave the group."""
-        # Know the topic's partitions before joining the group. Seen once after a SIGKILL restart:
-        # the new member led the rebalance before its metadata named the topic ("No partition
-        # metadata for topic"), assigned no partition to anyone, and the group sat idle.
-        if not self.consumer.partitions_for_topic(self.settings.topic):
-            log.warning("no partitions known for the topic yet", extra={"topic": self.settings.topic})
-        self.consumer.subscribe([self.settings.topic], listener=_Rebalance(self))
+        self._subscribe()
         log.info("indexer started", extra={"topic": self.settings.topic, "group": self.settings.group_id})
         self.refresh_mode.reset()
         try:
             while not self.stopping:
                 batch = self._collect()
                 if batch:
+                    self._progress_at = time.monotonic()
                     self._process(batch)
                     self._pending = []
+                else:
+                    self._check_stalled()
                 self.refresh_mode.update(self._update_lag())
         finally:
             self.close()
+
+    def _subscribe(self) -> None:
+        # Know the topic's partitions before joining the group. Seen once after a SIGKILL restart:
+        # the new member led the rebalance before its metadata named the topic ("No partition
+        # metadata for topic"), assigned no partition to anyone, and the group sat idle.
+        if not self.consumer.partitions_for_topic(self.settings.topic):
+            log.warning("no partitions known for the topic yet", extra={"topic": self.settings.topic})
+        self.consumer.subscribe([self.settings.topic], listener=_Rebalance(self))
+
+    def _check_stalled(self) -> None:
+        """Replace the consumer when it reads nothing while events wait in its partitions.
+
+        Seen in the test suite, in about half the runs of one test late in a long suite: the
+        consumer joined, got its partitions, rejoined on a metadata update, and never finished
+        that rebalance inside kafka-python. It stayed alive and "assigned", heartbeats gone,
+        and read nothing for minutes while the group's lag grew. Nothing of ours is in hand when
+        this runs (between batches, nothing uncommitted), so a new consumer that rejoins and
+        reads from the last commit loses and repeats nothing.
+
+        Checked only after ``stall_restart_s`` without a batch, and then once per that period:
+        one ListOffsets and one OffsetFetch request. An idle topic (end offset = committed) or
+        no partition assigned (another member has them) is not a stall.
+        """
+        now = time.monotonic()
+        if now - self._progress_at < self.settings.stall_restart_s or self.stopping:
+            return
+        self._progress_at = now  # the next check in one more period, whatever this one finds
+        try:
+            assigned = list(self.consumer.assignment())
+            if not assigned:
+                return
+            ends = self.consumer.end_offsets(assigned, timeout_ms=10_000)
+            waiting = {str(tp): ends[tp] - (self.consumer.committed(tp, timeout_ms=10_000) or 0)
+                       for tp in assigned}
+        except (KafkaError, AssertionError, ValueError) as err:  # broker away: not ours to fix
+            log.info("stall check skipped", extra={"error": str(err)[:300]})
+            return
+        waiting = {tp: n for tp, n in waiting.items() if n > 0}
+        if not waiting:
+            return
+        log.error("consumer read nothing while events waited in its partitions: replacing it",
+                  extra={"idle_s": round(self.settings.stall_restart_s), "waiting": waiting})
+        self.metrics.consumer_restarts.inc()
+        try:
+            self.consumer.close(autocommit=False)
+        except Exception as err:  # a wedged consumer may fail to leave: the new one replaces it anyway
+            log.warning("closing the stalled consumer failed", extra={"error": str(err)[:300]})
+        self.consumer = self._new_consumer()
+        self._subscribe()
 
     def close(self) -> None:
         try:

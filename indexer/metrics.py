@@ -9,6 +9,9 @@ class IndexerMetrics:
     def __init__(self) -> None:
         r = self.registry = CollectorRegistry()
         self.consumed = Counter("pocket_indexer_events_consumed", "Messages read from Kafka", registry=r)
+        self.consumer_restarts = Counter(
+            "pocket_indexer_consumer_restarts", "Kafka consumers replaced after reading nothing while events "
+            "waited in their partitions", registry=r)
         self.outcomes = Counter("pocket_indexer_events", "Events by outcome", ["outcome"], registry=r)
         self.dlq = Counter("pocket_indexer_dead_letters", "Dead letters by reason", ["reason"], registry=r)
         self.retries = Counter("pocket_indexer_retries", "Batch retries after a transient failure",

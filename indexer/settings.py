@@ -39,6 +39,9 @@ class IndexerSettings(BaseSettings):
     kafka_check_crcs: bool | None = Field(
         None, description="verify record CRCs when consuming; None: only if the C crc32c module is installed")
     session_timeout_ms: int = Field(10_000, ge=6_000)
+    stall_restart_s: float = Field(
+        60.0, gt=0, description="replace the Kafka consumer when it has read nothing for this long while "
+                                "its partitions hold uncommitted events (see Indexer._check_stalled)")
 
     metrics_port: int = Field(9464, ge=0, le=65535, description="0 disables /metrics")
     log_level: str = "INFO"
