@@ -75,9 +75,16 @@ def _nospace(q: str) -> str:
     return q.replace(" ", "")
 
 
+def _unsold(q: str) -> str:
+    """The query with a brand and a model no product has (``鼋鼍 zq9000``): what a shop that does
+    not carry them gets typed at it. Short queries then find nothing as typed, and the answer
+    is whatever zero-result recovery makes of the rest."""
+    return f"{q} 鼋鼍 zq9000"
+
+
 #: Ways the same query reaches a storefront; ``catalog eval relevance --variant NAME``.
 QUERY_VARIANTS: dict[str, Callable[[str], str]] = {
-    "traditional": _traditional, "fullwidth": _fullwidth, "nospace": _nospace,
+    "traditional": _traditional, "fullwidth": _fullwidth, "nospace": _nospace, "unsold": _unsold,
 }
 
 

@@ -54,7 +54,13 @@ _CONTEXT_FIELDS = ("category_words", "attr_words", "desc_words")
 #: wordings differ a lot (measured: a 75% gate loses 0.05 nDCG@10 on the judged set), and
 #: the score, not the gate, sorts the good matches first.
 GATE_MSM = "3<50%"
-RELAXED_GATE_MSM = "1"
+#: The zero-result fallback: any one character of a short query, 30% of a long one's. The
+#: ranking, not this gate, picks what shows: on judged queries with an unsold brand and model
+#: added (``--variant unsold``) nDCG@10 read 0.6813 with any one character and 0.6815 with 30%,
+#: while a long query's fallback stopped walking tens of thousands of products that share one
+#: character with it: ES CPU of the real-query mix's 489 recovering searches 6.1-6.6 against
+#: 7.7-10.9 ms, their p99 16-20 against 32-33 ms (100k real titles).
+RELAXED_GATE_MSM = "1<30%"
 
 
 def _form_query(form: QueryForm, qa: QueryAnalysis, *, relax: bool, boost: float = 1.0) -> dict[str, Any]:
