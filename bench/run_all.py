@@ -22,6 +22,7 @@ def main() -> int:
         ["bench.bench_api", "--products", n, "--keep-index"],
         ["bench.bench_suggest", "--products", n, "--keep-index"],  # bench_api's index
         ["bench.bench_distinct", "--products", n, "--keep-index"],  # the same index
+        ["bench.bench_recovery", "--products", n, "--keep-index"],  # the same index
         ["bench.bench_browse", "--products", n],  # the same index, then deletes it
         ["bench.bench_reindex", "--products", n, "--clients", "0"],
         ["bench.bench_reindex", "--products", n],

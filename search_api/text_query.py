@@ -58,8 +58,8 @@ GATE_MSM = "3<50%"
 #: ranking, not this gate, picks what shows: on judged queries with an unsold brand and model
 #: added (``--variant unsold``) nDCG@10 read 0.6813 with any one character and 0.6815 with 30%,
 #: while a long query's fallback stopped walking tens of thousands of products that share one
-#: character with it: ES CPU of the real-query mix's 489 recovering searches 6.1-6.6 against
-#: 7.7-10.9 ms, their p99 16-20 against 32-33 ms (100k real titles).
+#: character with it: ES CPU of the real-query mix's 489 recovering searches 4.9-5.0 against
+#: 6.8-7.0 ms, their p99 13-14 against 29-30 ms (100k real titles; ``python -m bench.bench_recovery``).
 RELAXED_GATE_MSM = "1<30%"
 
 
