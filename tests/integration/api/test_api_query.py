@@ -109,6 +109,16 @@ def test_recovery_drops_the_lowest_weight_term(client: Any, strict_text: None) -
     assert "华为" in rec["message"]
 
 
+def test_the_relaxed_step_needs_30_percent_of_a_long_querys_characters(client: Any) -> None:
+    """The real text query: a dress shopper's long query with words no product has. The relaxed
+    step finds the dresses (4 of the 12 characters: 连衣裙 and 色), not every product that shares
+    one character with it (色 alone is in most colour names: 黑色, 白色)."""
+    resp = search(client, q="连衣裙色飞艇坦克航母潜艇")
+    out = body(resp)
+    assert out["applied"]["recovery"]["step"] == "relaxed"
+    assert sorted(ids(resp)) == ["p10", "p11", "p12"] and out["total"] == 3
+
+
 def test_recovery_keeps_every_filter(client: Any, strict_text: None) -> None:
     resp = search(client, q="华为 飞艇", shop_id="shop-fashion")
     assert body(resp)["total"] == 0 and "recovery" not in body(resp)["applied"]
