@@ -99,6 +99,7 @@ class Indexer:
         self._in_retry = False
         self._on_batch = on_batch
         self._progress_at = time.monotonic()  # the last batch read, or the consumer's creation
+        self._stall_seen = False  # the last stall check already found events waiting
 
     def _new_consumer(self) -> KafkaConsumer:
         s = self.settings
@@ -140,7 +141,7 @@ class Indexer:
             while not self.stopping:
                 batch = self._collect()
                 if batch:
-                    self._progress_at = time.monotonic()
+                    self._progress_at, self._stall_seen = time.monotonic(), False
                     self._process(batch)
                     self._pending = []
                 else:
@@ -168,13 +169,16 @@ class Indexer:
         reads from the last commit loses and repeats nothing.
 
         Checked only after ``stall_restart_s`` without a batch, and then once per that period:
-        one ListOffsets and one OffsetFetch request. An idle topic (end offset = committed) or
-        no partition assigned (another member has them) is not a stall.
+        one ListOffsets and one OffsetFetch request. A stall is events found waiting by two
+        checks in a row with no batch between them, so events that arrived just before a check,
+        or a normal rebalance, are given a whole period. An idle topic (end offset = committed)
+        or no partition assigned (another member has them) is not a stall.
         """
         now = time.monotonic()
         if now - self._progress_at < self.settings.stall_restart_s or self.stopping:
             return
         self._progress_at = now  # the next check in one more period, whatever this one finds
+        seen, self._stall_seen = self._stall_seen, False
         try:
             assigned = list(self.consumer.assignment())
             if not assigned:
@@ -186,10 +190,11 @@ class Indexer:
             log.info("stall check skipped", extra={"error": str(err)[:300]})
             return
         waiting = {tp: n for tp, n in waiting.items() if n > 0}
-        if not waiting:
+        if not waiting or not seen:
+            self._stall_seen = bool(waiting)
             return
         log.error("consumer read nothing while events waited in its partitions: replacing it",
-                  extra={"idle_s": round(self.settings.stall_restart_s), "waiting": waiting})
+                  extra={"period_s": self.settings.stall_restart_s, "waiting": waiting})
         self.metrics.consumer_restarts.inc()
         try:
             self.consumer.close(autocommit=False)

@@ -424,7 +424,7 @@ def _indexer_state(ix: Any, thread: threading.Thread, errors: list[BaseException
 def thread_settings(*, es_url: str, bootstrap: str, topics: dict[str, str], index: str, group: str,
                     **extra: Any) -> IndexerSettings:
     # stall_restart_s: a consumer wedged in kafka-python (see Indexer._check_stalled) is replaced
-    # within 10 s, not the production minute, so such a test heals inside its timeouts.
+    # within 10-20 s, not the production one to two minutes, so such a test heals inside its timeouts.
     values: dict[str, Any] = {"batch_linger_ms": 50, "session_timeout_ms": 6000, "retry_max_s": 2.0,
                               "stall_restart_s": 10.0, **extra}
     return IndexerSettings(es_url=es_url, kafka_bootstrap=bootstrap, topic=topics["topic"],
