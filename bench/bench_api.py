@@ -52,7 +52,7 @@ from elasticsearch import AsyncElasticsearch, Elasticsearch
 from elasticsearch.helpers import parallel_bulk
 
 from analyzers import get_analyzer
-from bench.bench_indexer import es_pid, make_events, proc_cpu
+from bench.bench_indexer import alternating, es_pid, make_events, pct, proc_cpu
 from indexer.admin import create_index
 from indexer.decode import decode_event
 from indexer.demo import demo_events
@@ -107,6 +107,17 @@ def ensure_catalog(es: Elasticsearch, alias: str, events: list[dict[str, Any]], 
     if not (keep_index and es.indices.exists_alias(name=alias)):
         es.options(ignore_status=404).indices.delete(index=f"{alias}-*")
         load_catalog(es, alias, events)
+
+
+def open_catalog(products: int, keep_index: bool, *, kind: str = "real", request_timeout: int = 120
+                 ) -> tuple[Elasticsearch, str, list[dict[str, Any]]]:
+    """A client, the alias of the bench catalog of ``products`` (``kind``: real or demo titles) and
+    its events; the index is built, or reused with ``keep_index``. Shared by the API benchmarks."""
+    es = Elasticsearch(ES_URL, request_timeout=request_timeout)
+    alias = f"bench-api-{kind}-{products}"
+    events = catalog_events(kind, products)
+    ensure_catalog(es, alias, events, keep_index)
+    return es, alias, events
 
 
 def finish(proc: subprocess.Popen[bytes] | None, es: Elasticsearch, alias: str, keep_index: bool) -> None:
@@ -184,6 +195,40 @@ async def capture(alias: str, mix: list[SearchParams]) -> list[list[tuple[str, b
     finally:
         await es.close()
     return out
+
+
+Captured = list[list[tuple[str, bytes]]]
+
+
+def replay(captured: Captured) -> tuple[float, list[float]]:
+    """Send each search's recorded requests straight to ES, one search after another: ES CPU
+    seconds, and the latency (ms) of each search's requests together."""
+    cpu0 = proc_cpu(es_pid())
+    lat = []
+    for reqs in captured:
+        t0 = time.perf_counter()
+        for path, body in reqs:
+            ctype = "application/x-ndjson" if path.endswith("_msearch") else "application/json"
+            with urllib.request.urlopen(urllib.request.Request(ES_URL + path, data=body,
+                                                               headers={"content-type": ctype})) as r:
+                r.read()
+        lat.append((time.perf_counter() - t0) * 1000)
+    return proc_cpu(es_pid()) - cpu0, lat
+
+
+def compare_replays(modes: dict[str, Captured], rounds: int, subsets: dict[str, list[int]] | None = None) -> None:
+    """Replay the searches of each mode (the same mix, recorded with different code or settings),
+    the modes alternating by round, and print ES CPU per search and p50/p99: over all of them, and
+    over each named subset of their positions in the mix."""
+    for r, name in alternating(list(modes), rounds):
+        parts = {"all": modes[name], **{label: [modes[name][i] for i in idx]
+                                        for label, idx in (subsets or {}).items()}}
+        cells = []
+        for label, captured in parts.items():
+            cpu, lat = replay(captured)
+            cells.append(f"{label}: ES CPU {cpu / len(lat) * 1000:5.2f} ms a search, p50 {pct(lat, 50):5.2f}, "
+                         f"p99 {pct(lat, 99):6.2f} ms")
+        print(f"round {r}  {name:<10} " + " | ".join(cells), flush=True)
 
 
 # ------------------------------------------------------------------ load
@@ -307,10 +352,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of the API")
     args = ap.parse_args()
 
-    es = Elasticsearch(ES_URL, request_timeout=120)
-    alias = f"bench-api-{args.catalog}-{args.products}"
-    events = catalog_events(args.catalog, args.products)
-    ensure_catalog(es, alias, events, args.keep_index)
+    es, alias, events = open_catalog(args.products, args.keep_index, kind=args.catalog)
     proc = None
     try:
         mix = query_mix(args.queries, shops_of(events))

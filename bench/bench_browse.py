@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 import aiohttp
 from elasticsearch import Elasticsearch
 
-from bench.bench_api import ES_URL, catalog_events, ensure_catalog, finish, start_api
+from bench.bench_api import finish, open_catalog, start_api
 
 
 def top_keys(es: Elasticsearch, alias: str, field: str, n: int) -> list[str]:
@@ -59,9 +59,7 @@ def main() -> None:
     ap.add_argument("--keep-index", action="store_true", help="keep (and reuse) the bench index")
     args = ap.parse_args()
 
-    es = Elasticsearch(ES_URL, request_timeout=120)
-    alias = f"bench-api-real-{args.products}"
-    ensure_catalog(es, alias, catalog_events("real", args.products), args.keep_index)
+    es, alias, _ = open_catalog(args.products, args.keep_index)
     kinds: dict[str, list[dict[str, Any]]] = {
         "whole catalog": [{}] * 20,
         "category pages": [{"category": c} for c in top_keys(es, alias, "category_levels", 60)],

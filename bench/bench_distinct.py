@@ -15,28 +15,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import time
-import urllib.request
 
-from elasticsearch import Elasticsearch
-
-from bench.bench_api import ES_URL, capture, catalog_events, ensure_catalog, finish, query_mix, shops_of
-from bench.bench_indexer import es_pid, proc_cpu
-
-
-def replay(captured: list[list[tuple[str, bytes]]]) -> tuple[float, list[float]]:
-    """ES CPU seconds and the latency (ms) of each search's requests, sent one after another."""
-    cpu0 = proc_cpu(es_pid())
-    lat = []
-    for reqs in captured:
-        t0 = time.perf_counter()
-        for path, body in reqs:
-            ctype = "application/x-ndjson" if path.endswith("_msearch") else "application/json"
-            with urllib.request.urlopen(urllib.request.Request(ES_URL + path, data=body,
-                                                               headers={"content-type": ctype})) as r:
-                r.read()
-        lat.append((time.perf_counter() - t0) * 1000)
-    return proc_cpu(es_pid()) - cpu0, sorted(lat)
+from bench.bench_api import capture, compare_replays, finish, open_catalog, query_mix, shops_of
 
 
 def main() -> None:
@@ -46,20 +26,12 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--keep-index", action="store_true", help="keep (and reuse) the bench index")
     args = ap.parse_args()
-    es = Elasticsearch(ES_URL, request_timeout=300)
-    alias = f"bench-api-real-{args.products}"
-    events = catalog_events("real", args.products)
-    ensure_catalog(es, alias, events, args.keep_index)
+    es, alias, events = open_catalog(args.products, args.keep_index, request_timeout=300)
     try:
         mix = query_mix(args.queries, shops_of(events))
-        modes = {"unfolded": asyncio.run(capture(alias, mix)),
-                 "distinct": asyncio.run(capture(alias, [dataclasses.replace(p, distinct=True, search_after=None)
-                                                         for p in mix]))}
-        for r in range(args.rounds):
-            for name in (list(modes) if r % 2 == 0 else list(modes)[::-1]):
-                cpu, lat = replay(modes[name])
-                print(f"round {r}  {name:9s} ES CPU {cpu / len(lat) * 1000:5.2f} ms a search   "
-                      f"p50 {lat[len(lat) // 2]:5.2f} ms   p99 {lat[int(len(lat) * 0.99)]:6.2f} ms", flush=True)
+        folded = [dataclasses.replace(p, distinct=True, search_after=None) for p in mix]
+        compare_replays({"unfolded": asyncio.run(capture(alias, mix)),
+                         "distinct": asyncio.run(capture(alias, folded))}, args.rounds)
     finally:
         finish(None, es, alias, args.keep_index)
 

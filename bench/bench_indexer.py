@@ -34,6 +34,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +184,14 @@ def first_event_consumed(port: int) -> float:
         except OSError:
             return False
     return wait_until(consumed, 120, every=0.05)
+
+
+def alternating(items: list[Any], rounds: int) -> Iterator[tuple[int, Any]]:
+    """``(round, item)``, the items in order in even rounds and reversed in odd ones, so that a
+    drift of the shared box shows as a trend rather than as a difference between the items."""
+    for r in range(rounds):
+        for item in items if r % 2 == 0 else items[::-1]:
+            yield r, item
 
 
 def pct(xs: list[float], p: float) -> float:

@@ -29,10 +29,10 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient
-from kafka.admin import NewTopic
 
 from analyzers import get_analyzer
 from bench.bench_indexer import (
+    alternating,
     es_pid,
     first_event_consumed,
     free_port,
@@ -45,7 +45,7 @@ from bench.bench_indexer import (
     visible,
     wait_until,
 )
-from indexer.admin import create_index
+from indexer.admin import create_index, ensure_topics
 
 
 def parse_variant(text: str) -> tuple[str, Path, dict[str, str]]:
@@ -92,8 +92,8 @@ def main() -> None:
     es = Elasticsearch(args.es_url, request_timeout=60)
     tag = uuid.uuid4().hex[:8]
     topic = f"bench-ab-{tag}"
+    ensure_topics(args.bootstrap, {topic: 3, f"{topic}-dlq": 1})
     admin = KafkaAdminClient(bootstrap_servers=args.bootstrap)
-    admin.create_topics([NewTopic(topic, 3, 1), NewTopic(f"{topic}-dlq", 1, 1)])
     results: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _, _ in variants}
     try:
         events = make_events(args.events, seed=3)
@@ -102,13 +102,11 @@ def main() -> None:
             bodies, _ = prepare_ceiling(events[: args.warmup])
             warm = run_ceiling(es, bodies, f"bench-ab-{tag}-warmup")
             print(f"warm-up: {warm['eps']:.0f} docs/s on {len(bodies)} documents", flush=True)
-        for rnd in range(args.rounds):
-            order = variants if rnd % 2 == 0 else variants[::-1]
-            for name, path, extra in order:
-                r = run_one(es, args, topic, f"bench-ab-{tag}-{name}-{rnd}".lower(), path, extra, len(events))
-                results[name].append(r)
-                print(f"round {rnd}  {name:<12} {r[0]:7.0f} events/s   ES {r[1]:.3f} ms/event   "
-                      f"indexer {r[2]:.3f} ms/event", flush=True)
+        for rnd, (name, path, extra) in alternating(variants, args.rounds):
+            r = run_one(es, args, topic, f"bench-ab-{tag}-{name}-{rnd}".lower(), path, extra, len(events))
+            results[name].append(r)
+            print(f"round {rnd}  {name:<12} {r[0]:7.0f} events/s   ES {r[1]:.3f} ms/event   "
+                  f"indexer {r[2]:.3f} ms/event", flush=True)
     finally:
         admin.delete_topics([topic, f"{topic}-dlq"])
         admin.close()

@@ -16,11 +16,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from elasticsearch import Elasticsearch
-
 import search_api.text_query as text_query
-from bench.bench_api import ES_URL, capture, catalog_events, ensure_catalog, finish, query_mix, shops_of
-from bench.bench_distinct import replay
+from bench.bench_api import capture, compare_replays, finish, open_catalog, query_mix, shops_of
 
 
 def main() -> None:
@@ -32,28 +29,18 @@ def main() -> None:
     ap.add_argument("--keep-index", action="store_true", help="keep (and reuse) the bench index")
     args = ap.parse_args()
     gates = list(dict.fromkeys(args.gate or [text_query.RELAXED_GATE_MSM, "1"]))
-    es = Elasticsearch(ES_URL, request_timeout=300)
-    alias = f"bench-api-real-{args.products}"
-    events = catalog_events("real", args.products)
-    ensure_catalog(es, alias, events, args.keep_index)
+    es, alias, events = open_catalog(args.products, args.keep_index, request_timeout=300)
     current = text_query.RELAXED_GATE_MSM
     try:
         mix = query_mix(args.queries, shops_of(events))
         captured = {}
         for gate in gates:
             text_query.RELAXED_GATE_MSM = gate
-            captured[gate] = asyncio.run(capture(alias, mix))
+            captured[repr(gate)] = asyncio.run(capture(alias, mix))
         text_query.RELAXED_GATE_MSM = current
-        recovering = [i for i, reqs in enumerate(captured[gates[0]]) if len(reqs) > 1]
+        recovering = [i for i, reqs in enumerate(captured[repr(gates[0])]) if len(reqs) > 1]
         print(f"{len(recovering)} of {len(mix)} searches went through zero-result recovery")
-        for r in range(args.rounds):
-            for gate in (gates if r % 2 == 0 else gates[::-1]):
-                cpu, lat = replay(captured[gate])
-                cpu_r, lat_r = replay([captured[gate][i] for i in recovering])
-                print(f"round {r}  gate {gate!r:9s} all: ES CPU {cpu / len(lat) * 1000:5.2f} ms, p50 "
-                      f"{lat[len(lat) // 2]:5.2f}, p99 {lat[int(len(lat) * 0.99)]:6.2f} ms | recovering: ES CPU "
-                      f"{cpu_r / len(lat_r) * 1000:5.2f} ms, p50 {lat_r[len(lat_r) // 2]:5.2f}, "
-                      f"p99 {lat_r[int(len(lat_r) * 0.99)]:6.2f} ms", flush=True)
+        compare_replays(captured, args.rounds, {"recovering": recovering})
     finally:
         text_query.RELAXED_GATE_MSM = current
         finish(None, es, alias, args.keep_index)

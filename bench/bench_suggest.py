@@ -27,11 +27,10 @@ from urllib.parse import urlencode
 
 import aiohttp
 import orjson
-from elasticsearch import Elasticsearch
 
 from analyzers import get_analyzer
 from analyzers import pinyin as py
-from bench.bench_api import ES_URL, QUERIES, catalog_events, ensure_catalog, finish, shops_of, start_api
+from bench.bench_api import ES_URL, QUERIES, finish, open_catalog, shops_of, start_api
 from search_api.service import suggest_body
 
 
@@ -129,10 +128,7 @@ def main() -> None:
     ap.add_argument("--keep-index", action="store_true", help="keep (and reuse) the bench index")
     args = ap.parse_args()
 
-    es = Elasticsearch(ES_URL, request_timeout=120)
-    alias = f"bench-api-real-{args.products}"
-    events = catalog_events("real", args.products)
-    ensure_catalog(es, alias, events, args.keep_index)
+    es, alias, events = open_catalog(args.products, args.keep_index)
     reqs = prefixes(2000, shops_of(events))
     proc = None
     try:

@@ -23,13 +23,16 @@ def attr_pairs(attributes: dict[str, str] | None) -> list[str]:
     return [f"{k}={v}" for k, v in (attributes or {}).items()]
 
 
-def listing_key(title_chars: str) -> str:
+def listing_key(doc: dict[str, Any]) -> str:
     """The key identical listings share: a hash of the title's analysed characters.
 
     ``title_chars`` is the title normalised (full-width, case, traditional characters) and
-    stripped of punctuation and spacing, so `华为Mate60，黑色` and `华为 MATE60 黑色` meet.
+    stripped of punctuation and spacing, so `华为Mate60，黑色` and `华为 MATE60 黑色` meet. A
+    title with no character left (punctuation, emoji) is keyed by its product: it folds with
+    nothing, rather than with every other such title.
     """
-    return hashlib.blake2b(title_chars.encode(), digest_size=8).hexdigest()
+    text = doc.get("title_chars") or f"product:{doc['product_id']}"
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def build_source(state: dict[str, Any], analyzer: Analyzer, *, text_changed: bool) -> dict[str, Any]:
@@ -46,8 +49,9 @@ def build_source(state: dict[str, Any], analyzer: Analyzer, *, text_changed: boo
         )
         doc.update(fields)
         doc["analysis_version"] = analyzer.version
-    if doc.get("title_chars"):
-        doc["listing_key"] = listing_key(doc["title_chars"])
+        doc["listing_key"] = listing_key(doc)
+    elif "title_words" in doc and "listing_key" not in doc:  # analysed before the key existed
+        doc["listing_key"] = listing_key(doc)
     inputs = doc.pop("_suggest_inputs", None) or (doc.get("suggest") or {}).get("input")
     if doc.get("searchable") and inputs:
         # Only on-shelf products feed suggestions; "shop:<id>" scopes a storefront's.

@@ -416,7 +416,7 @@ def _indexer_state(ix: Any, thread: threading.Thread, errors: list[BaseException
         assigned = sorted(f"{tp.topic}[{tp.partition}]" for tp in ix.consumer.assignment())
     except Exception as err:  # diagnostics only: never hide the test's own failure
         assigned = [f"unknown ({err!r})"]
-    consumed = ix.metrics.consumed._value.get()
+    consumed = ix.metrics.registry.get_sample_value("pocket_indexer_events_consumed_total")
     return (f"indexer state: thread alive={thread.is_alive()}, assigned={assigned}, "
             f"events consumed={consumed:.0f}, retrying ES={ix._in_retry}, errors={errors!r}")
 
