@@ -44,7 +44,7 @@ from indexer.decode import parse_json, validate_event
 from indexer.dlq import DeadLetter, DeadLetterWriter
 from indexer.merge import Event
 from indexer.metrics import IndexerMetrics
-from indexer.refresh import BulkRefreshMode
+from indexer.refresh import merge_mode, refresh_mode
 from indexer.settings import IndexerSettings
 from indexer.sink import EsSink
 from schemas.errors import BackendUnavailable, InvalidEvent
@@ -92,8 +92,9 @@ class Indexer:
                                       retry_backoff_ms=500, max_request_size=max(s.max_event_bytes * 2,
                                                                                  1024 * 1024))
         self.dlq = DeadLetterWriter(self.producer, s.dlq_topic)
-        self.refresh_mode = BulkRefreshMode(self.es, s.index, interval=s.refresh_interval,
-                                            enter_lag=s.bulk_refresh_lag)
+        self.catch_up = [refresh_mode(self.es, s.index, interval=s.refresh_interval, enter_lag=s.bulk_refresh_lag),
+                         merge_mode(self.es, s.index, segments_per_tier=s.bulk_segments_per_tier,
+                                    enter_lag=s.bulk_merge_lag)]
         self._stop = threading.Event()
         self._pending: list[Any] = []
         self._in_retry = False
@@ -136,7 +137,8 @@ class Indexer:
         """Consume until :meth:`stop`; then commit what was acknowledged and leave the group."""
         self._subscribe()
         log.info("indexer started", extra={"topic": self.settings.topic, "group": self.settings.group_id})
-        self.refresh_mode.reset()
+        for mode in self.catch_up:
+            mode.reset()
         try:
             while not self.stopping:
                 batch = self._collect()
@@ -146,7 +148,9 @@ class Indexer:
                     self._pending = []
                 else:
                     self._check_stalled()
-                self.refresh_mode.update(self._update_lag())
+                lag = self._update_lag()
+                for mode in self.catch_up:
+                    mode.update(lag)
         finally:
             self.close()
 
@@ -205,7 +209,8 @@ class Indexer:
 
     def close(self) -> None:
         try:
-            self.refresh_mode.restore()
+            for mode in self.catch_up:
+                mode.restore()
             self.consumer.close(autocommit=False)  # leaves the group at once
         finally:
             self.producer.close(timeout=10)

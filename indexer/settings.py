@@ -32,6 +32,9 @@ class IndexerSettings(BaseSettings):
     bulk_refresh_lag: int = Field(
         0, ge=0, description="lag that turns refreshes off until caught up; 0: never (the default: on a "
                              "small-heap ES node it slows a catch-up, see indexer/refresh.py)")
+    bulk_merge_lag: int = Field(
+        20_000, ge=0, description="lag that defers segment merges until caught up; 0: never (indexer/refresh.py)")
+    bulk_segments_per_tier: int = Field(50, ge=2, description="the index's segments_per_tier while merges are deferred")
 
     retry_initial_s: float = Field(0.5, gt=0)
     retry_max_s: float = Field(15.0, gt=0)

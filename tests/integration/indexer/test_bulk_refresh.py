@@ -1,40 +1,60 @@
-"""Bulk catch-up: refreshes off while far behind, back on when caught up or restarted."""
+"""Bulk catch-up: refreshes off and merges deferred while far behind, put back when caught up or
+restarted (``indexer/refresh.py``)."""
 
 from __future__ import annotations
 
 from harness import EventGen, assert_no_diffs, expected_state, indexer_thread, produce, wait_caught_up
 
-from indexer.refresh import BulkRefreshMode
+from indexer.refresh import SEGMENTS_PER_TIER, merge_mode, refresh_mode
 
 
-def refresh_interval(es, alias: str) -> str | None:
-    got = es.indices.get_settings(index=alias, name="index.refresh_interval")
-    return next(iter(got.values()))["settings"].get("index", {}).get("refresh_interval")
+def setting(es, alias: str, name: str) -> str | None:
+    got = es.indices.get_settings(index=alias, name=name, flat_settings=True)  # {} when not set
+    return next(iter(got.values()), {}).get("settings", {}).get(name)
 
 
 def test_refresh_off_while_far_behind_and_restored(es, index_alias):
-    mode = BulkRefreshMode(es, index_alias, interval="1s", enter_lag=100)
+    mode = refresh_mode(es, index_alias, interval="1s", enter_lag=100)
     mode.update(99)
     assert not mode.active
     mode.update(100)
-    assert mode.active and refresh_interval(es, index_alias) == "-1"
+    assert mode.active and setting(es, index_alias, "index.refresh_interval") == "-1"
     mode.update(30)  # above a quarter of the threshold: stays in bulk mode
-    assert refresh_interval(es, index_alias) == "-1"
+    assert setting(es, index_alias, "index.refresh_interval") == "-1"
     mode.update(24)
-    assert not mode.active and refresh_interval(es, index_alias) == "1s"
+    assert not mode.active and setting(es, index_alias, "index.refresh_interval") == "1s"
 
 
-def test_a_killed_indexers_minus_one_is_undone_at_start(es, index_alias):
+def test_merges_deferred_while_far_behind_then_back_to_the_index_default(es, index_alias):
+    mode = merge_mode(es, index_alias, segments_per_tier=50, enter_lag=100)
+    mode.update(100)
+    assert mode.active and float(setting(es, index_alias, SEGMENTS_PER_TIER)) == 50
+    mode.update(24)
+    assert not mode.active and setting(es, index_alias, SEGMENTS_PER_TIER) is None  # ES's own default again
+
+
+def test_a_killed_indexers_bulk_settings_are_undone_at_start(es, index_alias):
     es.indices.put_settings(index=index_alias, settings={"index": {"refresh_interval": "-1"}})
-    BulkRefreshMode(es, index_alias, interval="1s").reset()
-    assert refresh_interval(es, index_alias) == "1s"
+    es.indices.put_settings(index=index_alias, settings={SEGMENTS_PER_TIER: "50.0"})
+    refresh_mode(es, index_alias, interval="1s").reset()
+    merge_mode(es, index_alias, segments_per_tier=50).reset()
+    assert setting(es, index_alias, "index.refresh_interval") == "1s"
+    assert setting(es, index_alias, SEGMENTS_PER_TIER) is None
+
+
+def test_an_operators_own_merge_setting_is_left_alone_at_start(es, index_alias):
+    es.indices.put_settings(index=index_alias, settings={SEGMENTS_PER_TIER: 12})
+    merge_mode(es, index_alias, segments_per_tier=50).reset()
+    assert float(setting(es, index_alias, SEGMENTS_PER_TIER)) == 12
 
 
 def test_catch_up_in_bulk_mode_gives_no_differences(es, kafka_bootstrap, topics, index_alias, group,
                                                     make_settings):
     events = EventGen(seed=12, products=1000, prefix="bk").events(4000)
     produce(kafka_bootstrap, topics["topic"], events)
-    with indexer_thread(make_settings(bulk_refresh_lag=1000, batch_max_events=500)):
+    with indexer_thread(make_settings(bulk_refresh_lag=1000, bulk_merge_lag=1000, batch_max_events=500)):
         wait_caught_up(kafka_bootstrap, topics["topic"], group)
-    assert refresh_interval(es, index_alias) == "1s"  # restored when caught up, at the latest on stop
+    # Both put back when caught up, at the latest on stop.
+    assert setting(es, index_alias, "index.refresh_interval") == "1s"
+    assert setting(es, index_alias, SEGMENTS_PER_TIER) is None
     assert_no_diffs(es, index_alias, expected_state(events))
