@@ -127,7 +127,7 @@ def produce(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, he
 @app.command()
 @guard
 def status(as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False) -> None:
-    """Show the alias target, documents, size, consumer lag, DLQ size and versions.
+    """Show the alias target, documents, size, segments, bulk catch-up, consumer lag, DLQ size and versions.
 
     Example: catalog status --json
     """
@@ -135,6 +135,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="machine-readabl
     from kafka.structs import TopicPartition
 
     from analyzers import get_analyzer
+    from indexer.refresh import in_effect
     from schemas.mapping import MAPPING_VERSION
 
     s = _settings()
@@ -142,7 +143,8 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="machine-readabl
     if not es.indices.exists_alias(name=s.index):
         fail(f"alias {s.index!r} does not exist (run: catalog init)")
     target = next(iter(es.indices.get_alias(name=s.index)))
-    stats = es.indices.stats(index=target, metric=["docs", "store"])["indices"][target]["primaries"]
+    stats = es.indices.stats(index=target, metric=["docs", "store", "segments"])["indices"][target]["primaries"]
+    flat = es.indices.get_settings(index=target, flat_settings=True)[target]["settings"]
     meta = es.indices.get_mapping(index=target)[target]["mappings"].get("_meta", {})
     searchable = es.count(index=target, query={"term": {"searchable": True}})["count"]
     consumer = KafkaConsumer(bootstrap_servers=s.kafka_bootstrap, group_id=s.group_id, enable_auto_commit=False)
@@ -168,7 +170,8 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="machine-readabl
         reasons.append("mapping changed")
     out = {
         "alias": s.index, "index": target, "documents": stats["docs"]["count"], "searchable": searchable,
-        "size_bytes": stats["store"]["size_in_bytes"], "consumer_group": s.group_id,
+        "size_bytes": stats["store"]["size_in_bytes"], "segments": stats["segments"]["count"],
+        "catch_up": in_effect(flat, segments_per_tier=s.bulk_segments_per_tier), "consumer_group": s.group_id,
         "lag": lag, "total_lag": sum(lag.values()), "dlq_size": dlq_size,
         "analysis_version": {"index": meta.get("analysis_version"), "code": code_analysis},
         "mapping_version": {"index": meta.get("mapping_version"), "code": MAPPING_VERSION},
@@ -178,8 +181,10 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="machine-readabl
         sys.stdout.write(orjson.dumps(out).decode() + "\n")
         return
     t = Table(show_header=False)
-    for k in ("alias", "index", "documents", "searchable", "size_bytes", "consumer_group", "total_lag", "dlq_size"):
+    for k in ("alias", "index", "documents", "searchable", "size_bytes", "segments", "consumer_group", "total_lag",
+              "dlq_size"):
         t.add_row(k, str(out[k]))
+    t.add_row("bulk catch-up", ", ".join(out["catch_up"]) or "no")
     t.add_row("lag by partition", ", ".join(f"{p}: {n}" for p, n in lag.items()) or "-")
     t.add_row("reindex needed", ("yes: " + "; ".join(reasons)) if reasons else "no")
     console.print(t)

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
@@ -125,6 +126,16 @@ def _same(value: object, bulk: str) -> bool:
         return float(str(value)) == float(bulk)
     except ValueError:
         return False
+
+
+def in_effect(flat: dict[str, Any], *, segments_per_tier: int) -> list[str]:
+    """Which catch-up settings an index's flat settings show (``catalog status``)."""
+    out = []
+    if flat.get(REFRESH) == "-1":
+        out.append("refreshes off")
+    if _same(flat.get(SEGMENTS_PER_TIER), str(segments_per_tier)):
+        out.append("merges deferred")
+    return out
 
 
 def refresh_mode(es: Elasticsearch, index: str, *, interval: str = "1s", enter_lag: int = 50_000

@@ -89,6 +89,7 @@ def test_status_dlq_and_snapshots_through_the_cli(env: dict[str, str], es: Elast
         assert status["searchable"] == sum(
             1 for p in expected.values() if p is not None and p.get("status", "on_shelf") == "on_shelf")
         assert status["reindex_needed"] == []
+        assert status["catch_up"] == [] and status["segments"] >= 1  # caught up: no bulk setting left on
 
         # dead letters: listed with their reasons, filtered, shown with the original bytes
         letters = run_json("dlq", "list", "--json")
@@ -169,6 +170,21 @@ def test_status_says_reindex_needed_when_the_dictionary_changed(env: dict[str, s
     assert status["analysis_version"]["index"] == "000000000000"
     table = run("status")
     assert table.exit_code == 0 and "dictionary or analysis changed" in table.stdout
+
+
+def test_status_shows_a_bulk_catch_up_in_effect(env: dict[str, str], es: Elasticsearch) -> None:
+    from indexer.refresh import merge_mode, refresh_mode
+
+    assert run("init").exit_code == 0
+    assert run_json("status", "--json")["catch_up"] == []
+    merges, refreshes = merge_mode(es, env["index"], enter_lag=10), refresh_mode(es, env["index"], enter_lag=10)
+    merges.update(10)
+    refreshes.update(10)
+    assert run_json("status", "--json")["catch_up"] == ["refreshes off", "merges deferred"]
+    assert "merges deferred" in run("status").stdout
+    merges.restore()
+    refreshes.restore()
+    assert run_json("status", "--json")["catch_up"] == []
 
 
 def test_expected_failures_are_one_line_and_exit_1(env: dict[str, str]) -> None:
