@@ -13,7 +13,10 @@ third of ES's CPU during a load; the pile is merged once when the setting is put
 bulk loads of 100k real-sized documents at the pipeline's pace (2,600 docs/s) measured ES at
 0.34 and 0.36 ms of CPU a document with it, against 0.49 and 0.42 without, and a load's whole
 merge work (its trailing merges included) at 0.52-0.73 ms a document without it. Search
-meanwhile reads more segments; the ranking is unchanged.
+meanwhile reads more segments, which costs ES CPU per search (18 segments: 2.5x the CPU of 4);
+but ES's own policy also lags behind a load (25-28 segments at the end of the same loads,
+against 28-31 deferred), so the difference shows on catch-ups of millions of events, where
+the deferred tiers grow to ~50 segments. The ranking is unchanged.
 
 **Refreshes off** (:func:`refresh_mode`, off by default: ``POCKET_BULK_REFRESH_LAG=0``): the
 ``refresh_interval`` goes to ``-1``, and one refresh is forced on leaving. Measured on the node
