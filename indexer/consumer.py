@@ -151,6 +151,7 @@ class Indexer:
                 lag = self._update_lag()
                 for mode in self.catch_up:
                     mode.update(lag)
+                    self.metrics.catch_up.labels(mode.name).set(mode.active)
         finally:
             self.close()
 

@@ -34,6 +34,9 @@ class IndexerMetrics:
                                        "Wall seconds of the ES round trips (mget, bulk)", registry=r)
         self.lag = Gauge("pocket_indexer_consumer_lag", "Messages behind the log end", ["partition"],
                          registry=r)
+        self.catch_up = Gauge("pocket_indexer_catch_up", "1 while an index setting of the bulk catch-up mode is "
+                              "on (setting: index.refresh_interval, index.merge.policy.segments_per_tier)",
+                              ["setting"], registry=r)
         self.paused = Gauge("pocket_indexer_paused", "1 while partitions are paused for a backend outage",
                             registry=r)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from harness import EventGen, assert_no_diffs, expected_state, indexer_thread, produce, wait_caught_up
 
+from indexer.metrics import IndexerMetrics
 from indexer.refresh import SEGMENTS_PER_TIER, merge_mode, refresh_mode
 
 
@@ -52,8 +53,16 @@ def test_catch_up_in_bulk_mode_gives_no_differences(es, kafka_bootstrap, topics,
                                                     make_settings):
     events = EventGen(seed=12, products=1000, prefix="bk").events(4000)
     produce(kafka_bootstrap, topics["topic"], events)
-    with indexer_thread(make_settings(bulk_refresh_lag=1000, bulk_merge_lag=1000, batch_max_events=500)):
+    metrics = IndexerMetrics()
+    deferred: list[float | None] = []  # /metrics' view of the merge mode, batch by batch
+
+    def on_batch(_counts: dict[str, int]) -> None:
+        deferred.append(metrics.registry.get_sample_value("pocket_indexer_catch_up", {"setting": SEGMENTS_PER_TIER}))
+
+    with indexer_thread(make_settings(bulk_refresh_lag=1000, bulk_merge_lag=1000, batch_max_events=500),
+                        metrics=metrics, on_batch=on_batch):
         wait_caught_up(kafka_bootstrap, topics["topic"], group)
+    assert 1.0 in deferred  # the mode was on, and said so
     # Both put back when caught up, at the latest on stop.
     assert setting(es, index_alias, "index.refresh_interval") == "1s"
     assert setting(es, index_alias, SEGMENTS_PER_TIER) is None
