@@ -53,7 +53,7 @@ from indexer.admin import create_index, ensure_topics
 from indexer.decode import decode_event
 from indexer.document import build_source
 from indexer.merge import merge_events
-from indexer.refresh import REFRESH, SEGMENTS_PER_TIER
+from indexer.refresh import catch_up_modes
 from indexer.settings import IndexerSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -219,29 +219,24 @@ def prepare_ceiling(events: list[dict[str, Any]]) -> tuple[list[tuple[str, bytes
     return bodies, time.process_time() - t
 
 
-def catch_up_settings(n: int, env: dict[str, str]) -> dict[str, Any]:
+def catch_up_settings(es: Elasticsearch, n: int, env: dict[str, str]) -> dict[str, Any]:
     """The index settings the indexer's bulk catch-up mode (``indexer/refresh.py``) puts on for a
     backlog of ``n`` events, with the indexer settings of this run: the ceiling's index gets them
     too, so that both load the same index in the same shape."""
     overrides: dict[str, Any] = {k.removeprefix("POCKET_").lower(): v for k, v in env.items()}
-    s = IndexerSettings(**overrides)
-    out: dict[str, Any] = {}
-    if s.bulk_merge_lag and n >= s.bulk_merge_lag:
-        out[SEGMENTS_PER_TIER] = s.bulk_segments_per_tier
-    if s.bulk_refresh_lag and n >= s.bulk_refresh_lag:
-        out[REFRESH] = "-1"
-    return out
+    return {m.name: m.bulk for m in catch_up_modes(es, IndexerSettings(**overrides))
+            if m.enter_lag and n >= m.enter_lag}
 
 
-def merges_done(es: Elasticsearch, index: str) -> int:
-    return int(es.indices.stats(index=index, metric="merge")["_all"]["total"]["merges"]["total"])
+def merge_stats(es: Elasticsearch, index: str) -> dict[str, Any]:
+    return es.indices.stats(index=index, metric="merge")["_all"]["total"]["merges"]
 
 
 def merges_settle(es: Elasticsearch, index: str, timeout: float = 300) -> float:
     """Wait (bounded) until ``index`` has no merge running; return how long that took."""
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < timeout:
-        if not es.indices.stats(index=index, metric="merge")["_all"]["total"]["merges"]["current"]:
+        if not merge_stats(es, index)["current"]:
             break
         time.sleep(1)
     return time.perf_counter() - t0
@@ -267,7 +262,7 @@ def run_ceiling(es: Elasticsearch, bodies: list[tuple[str, bytes]], index: str,
         n = visible(es, index)
         assert failed == 0 and n == len(bodies), (failed, n)
         return {"seconds": elapsed, "eps": len(bodies) / elapsed, "es_cpu": es_cpu, "box_cores": box / elapsed,
-                "merges": merges_done(es, index)}
+                "merges": merge_stats(es, index)["total"]}
     finally:
         es.indices.delete(index=index)
 
@@ -370,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warm-up: {warm['eps']:.0f} docs/s on {min(len(bodies), args.warmup)} documents", flush=True)
         # The ceiling loads the index in the shape the indexer's catch-up mode gives it for this
         # backlog (merges deferred, by default), so that the ratio is the pipeline's own cost.
-        bulk_settings = catch_up_settings(n, env)
+        bulk_settings = catch_up_settings(es, n, env)
         print(f"catch-up settings of the indexer for {n} events behind, on both indexes: {bulk_settings}")
         ceilings = [run_ceiling(es, bodies, ceiling_index, bulk_settings)]
         print(f"ceiling, before the pipeline: {ceilings[0]['eps']:.0f} docs/s ({ceilings[0]['seconds']:.1f} s)",
@@ -392,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
         t_first = first_event_consumed(port)
         t_done = wait_until(lambda: visible(es, alias) >= n, 1800, every=0.25)
         es_cpu = proc_cpu(es_pid()) - cpu0
-        pipe_merges = merges_done(es, alias)
+        pipe_merges = merge_stats(es, alias)["total"]
         kafka_cpu, box_cpu = proc_cpu(service_pid("kafka")) - kafka0, box_busy() - box0
         idx_cpu = proc_cpu(proc.pid)  # the whole indexer process: stages + Kafka, HTTP and GC threads
         m = metrics(port)

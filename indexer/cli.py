@@ -135,7 +135,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="machine-readabl
     from kafka.structs import TopicPartition
 
     from analyzers import get_analyzer
-    from indexer.refresh import in_effect
+    from indexer.refresh import catch_up_modes
     from schemas.mapping import MAPPING_VERSION
 
     s = _settings()
@@ -171,7 +171,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="machine-readabl
     out = {
         "alias": s.index, "index": target, "documents": stats["docs"]["count"], "searchable": searchable,
         "size_bytes": stats["store"]["size_in_bytes"], "segments": stats["segments"]["count"],
-        "catch_up": in_effect(flat, segments_per_tier=s.bulk_segments_per_tier), "consumer_group": s.group_id,
+        "catch_up": [m.label for m in catch_up_modes(es, s) if m.shown_by(flat)], "consumer_group": s.group_id,
         "lag": lag, "total_lag": sum(lag.values()), "dlq_size": dlq_size,
         "analysis_version": {"index": meta.get("analysis_version"), "code": code_analysis},
         "mapping_version": {"index": meta.get("mapping_version"), "code": MAPPING_VERSION},

@@ -44,7 +44,7 @@ from indexer.decode import parse_json, validate_event
 from indexer.dlq import DeadLetter, DeadLetterWriter
 from indexer.merge import Event
 from indexer.metrics import IndexerMetrics
-from indexer.refresh import merge_mode, refresh_mode
+from indexer.refresh import catch_up_modes
 from indexer.settings import IndexerSettings
 from indexer.sink import EsSink
 from schemas.errors import BackendUnavailable, InvalidEvent
@@ -92,9 +92,7 @@ class Indexer:
                                       retry_backoff_ms=500, max_request_size=max(s.max_event_bytes * 2,
                                                                                  1024 * 1024))
         self.dlq = DeadLetterWriter(self.producer, s.dlq_topic)
-        self.catch_up = [refresh_mode(self.es, s.index, interval=s.refresh_interval, enter_lag=s.bulk_refresh_lag),
-                         merge_mode(self.es, s.index, segments_per_tier=s.bulk_segments_per_tier,
-                                    enter_lag=s.bulk_merge_lag)]
+        self.catch_up = catch_up_modes(self.es, s)
         self._stop = threading.Event()
         self._pending: list[Any] = []
         self._in_retry = False

@@ -52,6 +52,8 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
+from indexer.settings import IndexerSettings
+
 log = logging.getLogger("pocket.indexer")
 
 REFRESH = "index.refresh_interval"
@@ -66,11 +68,12 @@ class CatchUpSetting:
     optimisation, and an unreachable ES is the consumer's retry loop's business.
     """
 
-    def __init__(self, es: Elasticsearch, index: str, *, name: str, bulk: str, normal: str | None,
+    def __init__(self, es: Elasticsearch, index: str, *, name: str, label: str, bulk: str, normal: str | None,
                  enter_lag: int, refresh_on_leave: bool = False) -> None:
         self.es = es
         self.index = index
         self.name = name
+        self.label = label  # what ``catalog status`` says while it is on
         self.bulk = bulk
         self.normal = normal
         self.enter_lag = enter_lag
@@ -98,6 +101,16 @@ class CatchUpSetting:
                 with contextlib.suppress(ApiError, TransportError):
                     self.es.indices.refresh(index=self.index)
 
+    def shown_by(self, flat: dict[str, Any]) -> bool:
+        """Whether an index's flat settings hold this mode's bulk value (``"50"`` and ``"50.0"`` alike)."""
+        value = flat.get(self.name)
+        if value is None:
+            return False
+        try:
+            return str(value) == self.bulk or float(str(value)) == float(self.bulk)
+        except ValueError:
+            return False
+
     def reset(self) -> None:
         """At start-up: undo a bulk value left behind by an indexer that was killed in bulk mode."""
         try:
@@ -105,7 +118,7 @@ class CatchUpSetting:
         except (ApiError, TransportError) as err:
             log.warning("could not read an index setting", extra={"setting": self.name, "error": str(err)[:300]})
             return
-        if any(_same(s.get("settings", {}).get(self.name), self.bulk) for s in got.values()):
+        if any(self.shown_by(s.get("settings", {})) for s in got.values()):
             self.active = True
             self.restore()
 
@@ -119,37 +132,22 @@ class CatchUpSetting:
             return False
 
 
-def _same(value: object, bulk: str) -> bool:
-    """Whether a setting as ES returns it is ``bulk`` (``"50"`` and ``"50.0"`` are the same)."""
-    if value is None:
-        return False
-    if str(value) == bulk:
-        return True
-    try:
-        return float(str(value)) == float(bulk)
-    except ValueError:
-        return False
-
-
-def in_effect(flat: dict[str, Any], *, segments_per_tier: int) -> list[str]:
-    """Which catch-up settings an index's flat settings show (``catalog status``)."""
-    out = []
-    if flat.get(REFRESH) == "-1":
-        out.append("refreshes off")
-    if _same(flat.get(SEGMENTS_PER_TIER), str(segments_per_tier)):
-        out.append("merges deferred")
-    return out
-
-
 def refresh_mode(es: Elasticsearch, index: str, *, interval: str = "1s", enter_lag: int = 50_000
                  ) -> CatchUpSetting:
     """Refreshes off (``-1``) while far behind; ``interval`` and one refresh when caught up."""
-    return CatchUpSetting(es, index, name=REFRESH, bulk="-1", normal=interval, enter_lag=enter_lag,
-                          refresh_on_leave=True)
+    return CatchUpSetting(es, index, name=REFRESH, label="refreshes off", bulk="-1", normal=interval,
+                          enter_lag=enter_lag, refresh_on_leave=True)
 
 
 def merge_mode(es: Elasticsearch, index: str, *, segments_per_tier: int = 50, enter_lag: int = 20_000
                ) -> CatchUpSetting:
     """Merges deferred (``segments_per_tier``) while far behind; the index default when caught up."""
-    return CatchUpSetting(es, index, name=SEGMENTS_PER_TIER, bulk=str(segments_per_tier),
+    return CatchUpSetting(es, index, name=SEGMENTS_PER_TIER, label="merges deferred", bulk=str(segments_per_tier),
                           normal=None, enter_lag=enter_lag)
+
+
+def catch_up_modes(es: Elasticsearch, s: IndexerSettings) -> list[CatchUpSetting]:
+    """Both modes on ``s.index`` as the indexer settings ``s`` configure them: what the consumer
+    switches, ``catalog status`` reports and the benchmark's ceiling copies."""
+    return [refresh_mode(es, s.index, interval=s.refresh_interval, enter_lag=s.bulk_refresh_lag),
+            merge_mode(es, s.index, segments_per_tier=s.bulk_segments_per_tier, enter_lag=s.bulk_merge_lag)]

@@ -29,6 +29,11 @@ _SAME = "same_listing"
 #: The first mapping version whose documents all carry ``listing_key``.
 LISTING_KEY_SINCE = 4
 
+def _listing_key(hit: dict[str, Any]) -> str | None:
+    """The ``listing_key`` a collapsed hit carries (ES returns the collapse field in ``fields``)."""
+    return (hit.get("fields", {}).get("listing_key") or [None])[0]
+
+
 #: Indexer bookkeeping and derived fields: not part of a product as a storefront shows it.
 _BOOKKEEPING = frozenset({"searchable", "visible", "version", "event_id", "indexed_at", "analysis_version",
                           "category_levels", "attrs"})
@@ -226,7 +231,7 @@ class SearchService:
         but it runs the scored query once per hit shown: a folded search then cost ES 2.4-2.9x
         a plain one (600 real queries, 100k products); with this count, 1.2-1.4x.
         """
-        keys = [h["fields"]["listing_key"][0] for h in resp["hits"]["hits"] if h.get("fields", {}).get("listing_key")]
+        keys = [k for k in map(_listing_key, resp["hits"]["hits"]) if k]
         if not keys:
             return {}
         filters = [body["query"], {"terms": {"listing_key": keys}}]
@@ -360,8 +365,7 @@ class SearchService:
                 "score": h.get("_score"),
             }
             if p.distinct:
-                key = (h.get("fields", {}).get("listing_key") or [None])[0]
-                hit["listings"] = resp.get(_SAME, {}).get(key, 1)
+                hit["listings"] = resp.get(_SAME, {}).get(_listing_key(h), 1)
             if p.explain:
                 hit["explain"] = self._explain(src, h.get("_score"), qa, w, now)
             hits.append(hit)
