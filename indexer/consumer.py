@@ -5,13 +5,6 @@ The loop, per batch::
     poll (count / bytes / linger)  ->  decode + validate  ->  EsSink.apply  ->
     dead letters sent and acknowledged  ->  commit offsets
 
-Two batches overlap: while one is written to ES (``EsSink.apply`` on the ``pocket-apply``
-thread), the main thread reads and decodes the next, so that ES is not left without a bulk
-request between batches. Everything that touches the Kafka consumer (poll, commit, pause,
-seek) stays on the main thread. The next batch is read once the batch in flight has built
-all its requests (its analysis done): reading it earlier would hold the GIL against the
-analysis of the first requests, and ES would wait for them as long as before.
-
 Guarantees:
 
 * An offset is committed only after every message before it in that partition is
@@ -23,12 +16,10 @@ Guarantees:
   the consumer stays in its group (no ``max.poll.interval.ms`` eviction) and fetches
   nothing new.
 * SIGTERM (:meth:`Indexer.stop`) lets the batch in flight finish or abandons it (when
-  ES is down), commits what was acknowledged, and leaves the group. A batch read but not
-  yet handed to ES is dropped uncommitted.
-* On a rebalance, the records read but not yet handed to ES from the revoked partitions
-  are put back uncommitted (dropped, and the partition rewound), and whoever owns them next
-  reads them again (see :meth:`Indexer._on_revoked` for why they are not flushed from the
-  listener). The batch in flight is written, and its commit skips the partitions lost.
+  ES is down), commits what was acknowledged, and leaves the group.
+* On a rebalance, the records collected so far from the revoked partitions are put back
+  uncommitted (dropped, and the partition rewound), and whoever owns them next reads them
+  again (see :meth:`Indexer._on_revoked` for why they are not flushed from the listener).
 """
 
 from __future__ import annotations
@@ -38,8 +29,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -66,32 +56,6 @@ log = logging.getLogger("pocket.indexer")
 class _Decoded:
     record: Any
     event: Event
-
-
-@dataclass
-class _Batch:
-    """One batch through the loop: read and decoded on the main thread, then written on the
-    apply thread (``applying``; ``built`` is set once every request of it is built)."""
-
-    records: list[Any]
-    decoded: list[_Decoded]
-    #: Events that failed to decode or validate, as (record, dead letter).
-    letters: list[tuple[Any, DeadLetter]]
-    started: float
-    applying: Future[Any] | None = None
-    built: threading.Event = field(default_factory=threading.Event)
-
-    @property
-    def events(self) -> list[Event]:
-        return [d.event for d in self.decoded]
-
-    def keep(self, records: list[Any]) -> _Batch:
-        """This batch without the records a rebalance put back (those not in ``records``)."""
-        if len(records) == len(self.records):
-            return self
-        kept = {id(r) for r in records}
-        return _Batch([r for r in self.records if id(r) in kept], [d for d in self.decoded if id(d.record) in kept],
-                      [(r, dl) for r, dl in self.letters if id(r) in kept], self.started)
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -173,41 +137,20 @@ class Indexer:
         log.info("indexer started", extra={"topic": self.settings.topic, "group": self.settings.group_id})
         for mode in self.catch_up:
             mode.reset()
-        applier = ThreadPoolExecutor(1, thread_name_prefix="pocket-apply")
-        inflight: _Batch | None = None
         try:
             while not self.stopping:
-                records = self._collect()
-                batch = self._prepare(records) if records else None
-                done = None
-                if inflight is not None:
-                    done, report = inflight, self._applied(inflight)
-                    inflight = None
-                    if report is None:  # stopping while ES is down: abandoned, nothing committed
-                        break
-                if batch is not None and not self.stopping:
+                batch = self._collect()
+                if batch:
                     self._progress_at, self._stall_seen = time.monotonic(), False
-                    batch = batch.keep(self._pending)  # a rebalance during the wait may have put some back
+                    self._process(batch)
                     self._pending = []
-                    if batch.records:
-                        inflight = batch
-                        self._submit(applier, inflight)
-                if done is not None:
-                    self._finish(done, report)
-                if inflight is not None:
-                    inflight.built.wait()
-                elif done is None:
-                    self._check_stalled()  # only with nothing in hand: it may replace the consumer
+                else:
+                    self._check_stalled()
                 lag = self._update_lag()
                 for mode in self.catch_up:
                     mode.update(lag)
                     self.metrics.catch_up.labels(mode.name).set(mode.active)
-            if inflight is not None:  # stopping: let the batch in flight finish and commit it
-                report = self._applied(inflight)
-                if report is not None:
-                    self._finish(inflight, report)
         finally:
-            applier.shutdown(wait=True)
             self.close()
 
     def _subscribe(self) -> None:
@@ -300,52 +243,37 @@ class Indexer:
                 break
         return self._pending
 
-    def _prepare(self, records: list[Any]) -> _Batch:
-        """Decode and validate a batch read from Kafka (main thread); poison events become letters."""
+    def _process(self, records: list[Any]) -> None:
+        """Apply, dead-letter and commit one batch.
+
+        Blocks while ES is unavailable (partitions paused, retried with backoff); returns
+        without committing if :meth:`stop` is called meanwhile.
+        """
         t0, c0 = time.perf_counter(), time.thread_time()
         self.metrics.consumed.inc(len(records))
         parsed: list[tuple[Any, dict[str, Any]]] = []
         decoded: list[_Decoded] = []
-        letters: list[tuple[Any, DeadLetter]] = []
+        letters: list[DeadLetter] = []
         for rec in records:
             try:
                 parsed.append((rec, parse_json(rec.value, max_bytes=self.settings.max_event_bytes)))
             except InvalidEvent as err:
-                letters.append((rec, self._letter(rec, err.reason, err.detail)))
+                letters.append(self._letter(rec, err.reason, err.detail))
         c1 = time.thread_time()
         for rec, obj in parsed:
             try:
                 decoded.append(_Decoded(rec, validate_event(obj)))
             except InvalidEvent as err:
-                letters.append((rec, self._letter(rec, err.reason, err.detail)))
+                letters.append(self._letter(rec, err.reason, err.detail))
         c2 = time.thread_time()
         self.metrics.stage_seconds.labels("decode").inc(c1 - c0)
         self.metrics.stage_seconds.labels("validate").inc(c2 - c1)
-        return _Batch(records, decoded, letters, t0)
 
-    def _submit(self, applier: ThreadPoolExecutor, batch: _Batch) -> None:
-        """Start writing ``batch`` to ES on the apply thread."""
-        def apply() -> Any:
-            try:
-                return self.sink.apply(batch.events, on_built=batch.built.set)
-            finally:
-                batch.built.set()
-        batch.applying = applier.submit(apply)
-
-    def _applied(self, batch: _Batch) -> Any:
-        """The sink's report on ``batch``, once written. While ES is unavailable this retries on
-        the main thread (partitions paused, backoff), and returns None if :meth:`stop` is called
-        meanwhile: the batch is then abandoned, uncommitted."""
-        assert batch.applying is not None
-        try:
-            return batch.applying.result()
-        except BackendUnavailable as err:
-            return self._apply_with_retry(batch.events, err)
-
-    def _finish(self, batch: _Batch, report: Any) -> None:
-        """Dead-letter what failed and commit a written batch (main thread)."""
-        letters = [dl for _rec, dl in batch.letters]
-        by_event = {id(d.event): d.record for d in batch.decoded}
+        events = [d.event for d in decoded]
+        report = self._apply_with_retry(events)
+        if report is None:  # stopping while ES is down: abandon, nothing committed
+            return
+        by_event = {id(d.event): d.record for d in decoded}
         for rej in report.rejected:
             rec = by_event[id(rej.event)]
             letters.append(self._letter(rec, rej.reason, rej.detail, event_id=rej.event.event_id))
@@ -353,7 +281,7 @@ class Indexer:
                                                                    "reason": rej.reason})
         if letters:
             self._send_letters(letters)
-        self._commit(batch.records)
+        self._commit(records)
 
         m = self.metrics
         m.outcomes.labels("indexed").inc(len(report.indexed))
@@ -367,14 +295,14 @@ class Indexer:
         m.stage_seconds.labels("encode").inc(report.encode_seconds)
         m.stage_seconds.labels("es").inc(report.es_seconds)
         m.es_wall_seconds.inc(report.es_wall_seconds)
-        m.batch_size.observe(len(batch.records))
-        m.batch_seconds.observe(time.perf_counter() - batch.started)
+        m.batch_size.observe(len(records))
+        m.batch_seconds.observe(time.perf_counter() - t0)
         if self._on_batch:
-            self._on_batch({"records": len(batch.records), "indexed": len(report.indexed),
+            self._on_batch({"records": len(records), "indexed": len(report.indexed),
                             "stale": len(report.stale), "dead_letters": len(letters)})
 
     def _letter(self, rec: Any, reason: str, detail: str, event_id: str | None = None) -> DeadLetter:
-        if reason not in ("es_rejected", "unindexable"):  # those are logged with their event by _finish
+        if reason not in ("es_rejected", "unindexable"):  # those are logged with their event by _process
             log.warning("dead-lettering event", extra={**_rec_ctx(rec), "reason": reason, "detail": detail})
         return DeadLetter(value=rec.value, key=rec.key, reason=reason, detail=detail, topic=rec.topic,
                           partition=rec.partition, offset=rec.offset, event_id=event_id)
@@ -400,31 +328,27 @@ class Indexer:
                     self.consumer.seek(tp, recs[0].offset)
                 self.consumer.pause(*self.consumer.assignment())
 
-    def _apply_with_retry(self, events: list[Event], err: BackendUnavailable) -> Any:
-        """Apply ``events`` again after ``err``, with backoff, until ES takes them (or stop)."""
+    def _apply_with_retry(self, events: list[Event]) -> Any:
         delays = self._backoff()
         paused = False
         self._in_retry = True
         try:
             while True:
-                if self.stopping:
-                    log.warning("stopping during an ES outage: batch abandoned, not committed")
-                    return None
-                if not paused:
-                    self.consumer.pause(*self.consumer.assignment())
-                    self.metrics.paused.set(1)
-                    paused = True
-                delay = next(delays)
-                self.metrics.retries.labels("elasticsearch").inc()
-                log.warning("ES unavailable; retrying batch", extra={"error": str(err)[:300],
-                                                                    "retry_in_s": round(delay, 2)})
-                self._wait(delay)
-                if self.stopping:
-                    continue
                 try:
                     return self.sink.apply(events)
-                except BackendUnavailable as again:
-                    err = again
+                except BackendUnavailable as err:
+                    if self.stopping:
+                        log.warning("stopping during an ES outage: batch abandoned, not committed")
+                        return None
+                    if not paused:
+                        self.consumer.pause(*self.consumer.assignment())
+                        self.metrics.paused.set(1)
+                        paused = True
+                    delay = next(delays)
+                    self.metrics.retries.labels("elasticsearch").inc()
+                    log.warning("ES unavailable; retrying batch", extra={"error": str(err)[:300],
+                                                                        "retry_in_s": round(delay, 2)})
+                    self._wait(delay)
         finally:
             self._in_retry = False
             if paused:
@@ -486,7 +410,7 @@ class Indexer:
         makes a no-op. A batch being retried (ES down) is kept: it is applied, and
         ``_commit`` skips the partitions that were lost.
         """
-        if not self._pending:
+        if not self._pending or self._in_retry:
             return
         first: dict[TopicPartition, int] = {}
         kept = []

@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -114,22 +114,18 @@ class EsSink:
         #: written with ``create`` and no read (see the module docstring).
         self.assume_new = False
 
-    def apply(self, events: list[Event], *, on_built: Callable[[], None] | None = None) -> ApplyReport:
+    def apply(self, events: list[Event]) -> ApplyReport:
         """Make the index reflect ``events``; return what happened to each.
 
         Raises :class:`BackendUnavailable` when ES is unreachable or overloaded (after the
         bulk helper's own retries of 429s): nothing is lost, retry the same batch.
         Blocks for the ES round trips (one mget and one bulk per round).
-
-        ``on_built`` is called once every write of the first round is built (merged, analysed,
-        encoded), while the last requests are still with ES: from then on this call mostly
-        waits, and a caller can do its own CPU work without slowing the writes.
         """
         report = ApplyReport()
         by_product: dict[str, list[Event]] = defaultdict(list)
         for ev in events:
             by_product[ev.product_id].append(ev)
-        split = self._rounds(dict(by_product), report, isolate=True, on_built=on_built)
+        split = self._rounds(dict(by_product), report, isolate=True)
         # A product whose merged document ES rejected: apply its events one at a time (in
         # version order, one layer per event), so that only the event that makes the document
         # unindexable is dead-lettered, not the valid events that shared its batch.
@@ -141,7 +137,7 @@ class EsSink:
         return report
 
     def _rounds(self, pending: dict[str, list[Event]], report: ApplyReport, *,
-                isolate: bool, on_built: Callable[[], None] | None = None) -> dict[str, list[Event]]:
+                isolate: bool) -> dict[str, list[Event]]:
         """Merge-and-write ``pending`` until no write conflicts; return the products to isolate."""
         split: dict[str, list[Event]] = {}
         blind = isolate and self.assume_new  # the first round only: a 409 then goes through a read
@@ -149,8 +145,7 @@ class EsSink:
             if not pending:
                 break
             offered = len(pending)
-            pending, found = self._round(pending, report, split if isolate else None, read=not blind,
-                                         on_built=on_built if _round == 0 else None)
+            pending, found = self._round(pending, report, split if isolate else None, read=not blind)
             if blind:
                 report.create_misses += len(pending)
                 self.assume_new = len(pending) * 50 <= offered
@@ -164,8 +159,8 @@ class EsSink:
         return split
 
     def _round(self, pending: dict[str, list[Event]], report: ApplyReport,
-               split: dict[str, list[Event]] | None, *, read: bool = True,
-               on_built: Callable[[], None] | None = None) -> tuple[dict[str, list[Event]], int]:
+               split: dict[str, list[Event]] | None, *, read: bool = True
+               ) -> tuple[dict[str, list[Event]], int]:
         """One read-merge-write of ``pending``; return the products to retry (409) and how many the
         reads found. ``read=False``: every product is taken as new (``create``, no ``mget``)."""
         outcome: dict[str, tuple[list[Event], list[Event]]] = {}
@@ -189,8 +184,6 @@ class EsSink:
                     mget_cpu[0] += time.thread_time() - c
                     found[0] += len(current)
                 yield from chunk(chunk_ids, current)
-            if on_built:
-                on_built()
 
         def chunk(chunk_ids: list[str], current: dict[str, dict[str, Any]]) -> Iterator[dict[str, Any]]:
             for pid in chunk_ids:

@@ -112,10 +112,10 @@ def test_offset_is_committed_only_after_elasticsearch_acknowledged(
     entered = threading.Event()
     real_apply = indexer.sink.apply
 
-    def gated_apply(events: list[Any], **kw: Any) -> Any:
+    def gated_apply(events: list[Any]) -> Any:
         entered.set()
         assert gate.wait(60), "test gate never opened"
-        return real_apply(events, **kw)
+        return real_apply(events)
 
     indexer.sink.apply = gated_apply  # type: ignore[method-assign]
     produce_events(settings.kafka_bootstrap, settings.topic, [event("upsert", "p-ack", 1, product=PHONE)])
