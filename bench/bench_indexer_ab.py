@@ -24,28 +24,23 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import uuid
 from pathlib import Path
 
 from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient
 
-from analyzers import get_analyzer
 from bench.bench_indexer import (
     alternating,
-    es_pid,
-    first_event_consumed,
-    free_port,
     make_events,
     prepare_ceiling,
-    proc_cpu,
     produce_all,
     run_ceiling,
-    spawn_indexer,
-    visible,
-    wait_until,
+    run_pipeline,
+    stop_indexer,
 )
-from indexer.admin import create_index, ensure_topics
+from indexer.admin import ensure_topics
 
 
 def parse_variant(text: str) -> tuple[str, Path, dict[str, str]]:
@@ -57,25 +52,18 @@ def parse_variant(text: str) -> tuple[str, Path, dict[str, str]]:
     return name, Path(path).resolve(), env
 
 
-def run_one(es: Elasticsearch, args: argparse.Namespace, topic: str, index: str, path: Path,
+def run_one(es: Elasticsearch, args: argparse.Namespace, topic: str, alias: str, path: Path,
             extra: dict[str, str], n: int) -> tuple[float, float, float]:
-    """One variant consumes ``topic`` into a fresh ``index``: events/s, ES and indexer CPU ms per event."""
-    alias = f"{index}-alias"
-    create_index(es, index, get_analyzer())
-    es.indices.update_aliases(actions=[{"add": {"index": index, "alias": alias}}])
-    port = free_port()
-    cpu0 = proc_cpu(es_pid())
-    proc = spawn_indexer(path, es_url=args.es_url, bootstrap=args.bootstrap, topic=topic, dlq=f"{topic}-dlq",
-                         index=alias, group=index, port=port, extra=extra)
+    """One variant consumes ``topic`` into a fresh index: events/s, ES and indexer CPU ms per event."""
+    procs: list[subprocess.Popen[bytes]] = []
     try:
-        t_first = first_event_consumed(port)
-        t_done = wait_until(lambda: visible(es, alias) >= n, 1800, every=0.25)
-        es_cpu, idx_cpu = proc_cpu(es_pid()) - cpu0, proc_cpu(proc.pid)
+        r = run_pipeline(es, args, alias=alias, topic=topic, dlq=f"{topic}-dlq", env=extra, n=n, procs=procs,
+                         root=path)
     finally:
-        proc.terminate()
-        proc.wait(timeout=60)
-        es.options(ignore_status=404).indices.delete(index=index)
-    return n / (t_done - t_first), es_cpu * 1000 / n, idx_cpu * 1000 / n
+        for proc in procs:
+            stop_indexer(proc)
+        es.options(ignore_status=404).indices.delete(index=f"{alias}-v1")
+    return r["eps"], r["es_cpu"] * 1000 / n, r["idx_cpu"] * 1000 / n
 
 
 def main() -> None:

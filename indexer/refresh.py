@@ -132,15 +132,13 @@ class CatchUpSetting:
             return False
 
 
-def refresh_mode(es: Elasticsearch, index: str, *, interval: str = "1s", enter_lag: int = 50_000
-                 ) -> CatchUpSetting:
+def refresh_mode(es: Elasticsearch, index: str, *, interval: str, enter_lag: int) -> CatchUpSetting:
     """Refreshes off (``-1``) while far behind; ``interval`` and one refresh when caught up."""
     return CatchUpSetting(es, index, name=REFRESH, label="refreshes off", bulk="-1", normal=interval,
                           enter_lag=enter_lag, refresh_on_leave=True)
 
 
-def merge_mode(es: Elasticsearch, index: str, *, segments_per_tier: int = 50, enter_lag: int = 20_000
-               ) -> CatchUpSetting:
+def merge_mode(es: Elasticsearch, index: str, *, segments_per_tier: int, enter_lag: int) -> CatchUpSetting:
     """Merges deferred (``segments_per_tier``) while far behind; the index default when caught up."""
     return CatchUpSetting(es, index, name=SEGMENTS_PER_TIER, label="merges deferred", bulk=str(segments_per_tier),
                           normal=None, enter_lag=enter_lag)

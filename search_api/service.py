@@ -28,12 +28,6 @@ from search_api.text_query import build_text_query
 _SAME = "same_listing"
 #: The first mapping version whose documents all carry ``listing_key``.
 LISTING_KEY_SINCE = 4
-
-def _listing_key(hit: dict[str, Any]) -> str | None:
-    """The ``listing_key`` a collapsed hit carries (ES returns the collapse field in ``fields``)."""
-    return (hit.get("fields", {}).get("listing_key") or [None])[0]
-
-
 #: Indexer bookkeeping and derived fields: not part of a product as a storefront shows it.
 _BOOKKEEPING = frozenset({"searchable", "visible", "version", "event_id", "indexed_at", "analysis_version",
                           "category_levels", "attrs"})
@@ -51,6 +45,11 @@ _SORTS: dict[SortMode, list[Any]] = {
     SortMode.NEWEST: [{"created_at": {"order": "desc", "missing": "_last"}}, {"product_id": "asc"}],
     SortMode.RATING: [{"rating": {"order": "desc", "missing": "_last"}}, {"product_id": "asc"}],
 }
+
+
+def _listing_key(hit: dict[str, Any]) -> str | None:
+    """The ``listing_key`` a collapsed hit carries (ES returns the collapse field in ``fields``)."""
+    return (hit.get("fields", {}).get("listing_key") or [None])[0]
 
 
 def ranked(query: dict[str, Any], w: RankingWeights) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from harness import EventGen, assert_no_diffs, expected_state, indexer_thread, produce, wait_caught_up
 
 from indexer.metrics import IndexerMetrics
-from indexer.refresh import SEGMENTS_PER_TIER, merge_mode, refresh_mode
+from indexer.refresh import REFRESH, SEGMENTS_PER_TIER, merge_mode, refresh_mode
 
 
 def setting(es, alias: str, name: str) -> str | None:
@@ -19,11 +19,11 @@ def test_refresh_off_while_far_behind_and_restored(es, index_alias):
     mode.update(99)
     assert not mode.active
     mode.update(100)
-    assert mode.active and setting(es, index_alias, "index.refresh_interval") == "-1"
+    assert mode.active and setting(es, index_alias, REFRESH) == "-1"
     mode.update(30)  # above a quarter of the threshold: stays in bulk mode
-    assert setting(es, index_alias, "index.refresh_interval") == "-1"
+    assert setting(es, index_alias, REFRESH) == "-1"
     mode.update(24)
-    assert not mode.active and setting(es, index_alias, "index.refresh_interval") == "1s"
+    assert not mode.active and setting(es, index_alias, REFRESH) == "1s"
 
 
 def test_merges_deferred_while_far_behind_then_back_to_the_index_default(es, index_alias):
@@ -35,17 +35,17 @@ def test_merges_deferred_while_far_behind_then_back_to_the_index_default(es, ind
 
 
 def test_a_killed_indexers_bulk_settings_are_undone_at_start(es, index_alias):
-    es.indices.put_settings(index=index_alias, settings={"index": {"refresh_interval": "-1"}})
+    es.indices.put_settings(index=index_alias, settings={REFRESH: "-1"})
     es.indices.put_settings(index=index_alias, settings={SEGMENTS_PER_TIER: "50.0"})
-    refresh_mode(es, index_alias, interval="1s").reset()
-    merge_mode(es, index_alias, segments_per_tier=50).reset()
-    assert setting(es, index_alias, "index.refresh_interval") == "1s"
+    refresh_mode(es, index_alias, interval="1s", enter_lag=50_000).reset()
+    merge_mode(es, index_alias, segments_per_tier=50, enter_lag=20_000).reset()
+    assert setting(es, index_alias, REFRESH) == "1s"
     assert setting(es, index_alias, SEGMENTS_PER_TIER) is None
 
 
 def test_an_operators_own_merge_setting_is_left_alone_at_start(es, index_alias):
     es.indices.put_settings(index=index_alias, settings={SEGMENTS_PER_TIER: 12})
-    merge_mode(es, index_alias, segments_per_tier=50).reset()
+    merge_mode(es, index_alias, segments_per_tier=50, enter_lag=20_000).reset()
     assert float(setting(es, index_alias, SEGMENTS_PER_TIER)) == 12
 
 
@@ -64,6 +64,6 @@ def test_catch_up_in_bulk_mode_gives_no_differences(es, kafka_bootstrap, topics,
         wait_caught_up(kafka_bootstrap, topics["topic"], group)
     assert 1.0 in deferred  # the mode was on, and said so
     # Both put back when caught up, at the latest on stop.
-    assert setting(es, index_alias, "index.refresh_interval") == "1s"
+    assert setting(es, index_alias, REFRESH) == "1s"
     assert setting(es, index_alias, SEGMENTS_PER_TIER) is None
     assert_no_diffs(es, index_alias, expected_state(events))

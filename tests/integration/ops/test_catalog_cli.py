@@ -177,7 +177,8 @@ def test_status_shows_a_bulk_catch_up_in_effect(env: dict[str, str], es: Elastic
 
     assert run("init").exit_code == 0
     assert run_json("status", "--json")["catch_up"] == []
-    merges, refreshes = merge_mode(es, env["index"], enter_lag=10), refresh_mode(es, env["index"], enter_lag=10)
+    merges = merge_mode(es, env["index"], segments_per_tier=50, enter_lag=10)
+    refreshes = refresh_mode(es, env["index"], interval="1s", enter_lag=10)
     merges.update(10)
     refreshes.update(10)
     assert run_json("status", "--json")["catch_up"] == ["refreshes off", "merges deferred"]
