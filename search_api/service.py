@@ -125,9 +125,11 @@ class SearchService:
 
         resp = await self._run(p, qa, intent, cheap_max, relax=False)
         if resp["hits"]["total"]["value"] == 0 and not qa.is_empty and not p.search_after:
-            resp, recovery = await self._recover(p, qa, intent, cheap_max, resp)
+            resp, recovery, qa = await self._recover(p, qa, intent, cheap_max, resp)
             if recovery:
                 applied["recovery"] = recovery
+        # Highlights and explanations describe the query that found the hits: after a
+        # correction, 连衣裙's products are marked for 连衣裙, not for the 连衣 of 连衣群.
         out = self._format(resp, p, qa)
         out["applied"] = applied
         out["took_ms"] = round((time.perf_counter() - t0) * 1000, 1)
@@ -290,8 +292,11 @@ class SearchService:
 
     async def _recover(self, p: SearchParams, qa: QueryAnalysis, intent: PriceIntent | None,
                        cheap_max: float | None, zero: dict[str, Any]
-                       ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+                       ) -> tuple[dict[str, Any], dict[str, Any] | None, QueryAnalysis]:
         """Zero hits: try, in order, a correction, relaxing AND to OR, dropping the weakest term.
+
+        Returns the response, the recovery to echo (``None``: nothing found) and the analysis
+        of the query that was run.
 
         With a correction to try, one ``msearch`` first asks, cheaply (no aggregations, stop at
         the first hit), whether each rewrite finds anything, and how common each query word is;
@@ -309,11 +314,11 @@ class SearchService:
         if len(candidates) == 1:  # nothing to correct: step 2 is the first to try
             resp = await self._run(p, qa, intent, cheap_max, relax=True)
             if _total(resp):
-                return resp, _recovery("relaxed", original, original)
+                return resp, _recovery("relaxed", original, original), qa
             candidates = []  # known to find nothing: only the word counts are left to ask
         words = list(dict.fromkeys(qa.words)) if len(set(qa.words)) >= 2 else []
         if not candidates and not words:
-            return zero, None
+            return zero, None, qa
         searches: list[dict[str, Any]] = []
         for _, cqa, relax, _ in candidates:
             body = self._body(p, cqa, intent, cheap_max, relax=relax)
@@ -332,17 +337,18 @@ class SearchService:
             if n:
                 resp = await self._run(p, cqa, intent, cheap_max, relax=relax)
                 if _total(resp):
-                    return resp, _recovery(step, original, used)
+                    return resp, _recovery(step, original, used), cqa
         if words:
             dfs = found[len(candidates):]
             # IDF-like: a word matching nothing on shelf weighs least, then the most common one.
             weights = [0.0 if df == 0 else 1.0 / df for df in dfs]
             weakest = words[min(range(len(words)), key=lambda i: weights[i])]
             rest = " ".join(w for w in qa.words if w != weakest)
-            resp = await self._run(p, self.analyzer.analyze_query(rest), intent, cheap_max, relax=True)
+            rqa = self.analyzer.analyze_query(rest)
+            resp = await self._run(p, rqa, intent, cheap_max, relax=True)
             if _total(resp):
-                return resp, {**_recovery("dropped_term", original, rest), "dropped": weakest}
-        return zero, None
+                return resp, {**_recovery("dropped_term", original, rest), "dropped": weakest}, rqa
+        return zero, None, qa
 
     # ------------------------------------------------------------------ answer
 

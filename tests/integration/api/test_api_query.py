@@ -136,6 +136,15 @@ def test_recovery_corrects_pinyin_or_homophones(client: Any) -> None:  # pragma:
     assert rec and rec["step"] == "corrected"
 
 
+def test_a_corrected_search_highlights_the_correction(client: Any) -> None:
+    """The hits were found for 连衣裙: that is what their titles mark, not the 连衣 that the
+    typed 连依裙 shares with it."""
+    out = body(search(client, q="连依裙", size=100))
+    assert out["applied"]["recovery"]["query"] == "连衣裙"
+    hl = {h["id"]: h["highlight"] for h in out["hits"]}
+    assert marked(hl["p10"]) == ["连衣裙"]
+
+
 # ---------------------------------------------------------------- highlighting
 
 @pytest.mark.parametrize("q", ["手机", "华为手机", "连衣裙", "兰蔻", "iphone", "白色 T恤", "ＺＡＲＡ", "蘭蔻面霜"])
