@@ -153,7 +153,18 @@ class Analyzer:
     def highlight(self, title: str, qa: QueryAnalysis, *, pre: str = "<em>", post: str = "</em>",
                   terms: list[str] | None = None) -> str:
         """Wrap the parts of the *original* title that match the query in pre/post tags
-        (``terms``: :meth:`highlight_terms` of ``qa``, computed once for all the hits)."""
+        (``terms``: :meth:`highlight_terms` of ``qa``, computed once for all the hits).
+
+        A query typed in pinyin (``lianyiqun``, ``lyq``) marks the title's words it matched
+        by their pinyin (连衣裙), as the search did.
+        """
+        # No pinyin syllable starts with i, u or v: iphone, ins and uv400 spell no word.
+        spellings = frozenset(t for t in qa.pinyin_terms if t[0] not in "iuv")
+        if spellings and isinstance(title, str):
+            spelled = self._tok.words_spelled(title, spellings)
+            if spelled:
+                base = terms if terms is not None else _highlight.highlight_terms(qa)
+                terms = sorted({*base, *spelled}, key=len, reverse=True)
         return _highlight.highlight(title, qa, pre=pre, post=post, terms=terms)
 
     def highlight_terms(self, qa: QueryAnalysis) -> list[str]:

@@ -147,7 +147,8 @@ def test_a_corrected_search_highlights_the_correction(client: Any) -> None:
 
 # ---------------------------------------------------------------- highlighting
 
-@pytest.mark.parametrize("q", ["手机", "华为手机", "连衣裙", "兰蔻", "iphone", "白色 T恤", "ＺＡＲＡ", "蘭蔻面霜"])
+@pytest.mark.parametrize("q", ["手机", "华为手机", "连衣裙", "兰蔻", "iphone", "白色 T恤", "ＺＡＲＡ", "蘭蔻面霜",
+                               "lyq", "lankou"])
 def test_highlight_with_tags_stripped_is_the_original_title(client: Any, q: str) -> None:
     resp = search(client, q=q, size=100)
     assert body(resp)["hits"]
@@ -165,6 +166,12 @@ def test_tags_land_on_the_matched_words(client: Any) -> None:
     assert marked(_highlight_of(client, "连衣裙", "p10")) == ["连衣裙"]
     assert marked(_highlight_of(client, "华为", "p01")) == ["华为"]
     assert _highlight_of(client, "降噪耳机", "p07") == "华为 FreeBuds <em>降噪耳机</em> 白色"
+
+
+@pytest.mark.parametrize("q", ["lianyiqun", "lyq", "LYQ"])
+def test_a_pinyin_search_marks_the_words_it_matched(client: Any, q: str) -> None:
+    assert marked(_highlight_of(client, q, "p10")) == ["连衣裙"]
+    assert marked(_highlight_of(client, "lankou", "p15")) == ["蘭蔻"]  # the original characters
 
 
 def test_full_width_and_traditional_input(client: Any) -> None:

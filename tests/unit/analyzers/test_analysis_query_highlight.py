@@ -57,6 +57,11 @@ def test_query_units_merge_unknown_characters(analyzer) -> None:
     ("蘭蔻菁純面霜", "兰蔻", "<em>蘭蔻</em>菁純面霜"),
     ("ＩＰＨＯＮＥ１５手机壳", "iphone 15", "<em>ＩＰＨＯＮＥ１５</em>手机壳"),
     ("无关标题", "华为", "无关标题"),
+    # pinyin and initials mark the words they spell, in the original characters
+    ("法式碎花連衣裙 红色", "lianyiqun", "法式碎花<em>連衣裙</em> 红色"),
+    ("法式碎花连衣裙 红色", "lyq", "法式碎花<em>连衣裙</em> 红色"),
+    ("法式碎花连衣裙 红色", "lyq 红色", "法式碎花<em>连衣裙</em> <em>红色</em>"),
+    ("iPhone15 手机壳", "iphone", "<em>iPhone</em>15 手机壳"),
 ])
 def test_highlight_marks_original_text(analyzer, title: str, query: str, expected: str) -> None:
     out = analyzer.highlight(title, analyzer.analyze_query(query))
