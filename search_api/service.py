@@ -453,6 +453,11 @@ class SearchService:
             if not src.get("searchable") or src.get("shop_id") in suspended or opt["_id"] in seen:
                 continue
             seen.add(opt["_id"])
+            # One suggestion per listing title: the same title in five shops is one line to show.
+            title_key = f"title:{src.get('listing_key') or src.get('title')}"
+            if title_key in seen:
+                continue
+            seen.add(title_key)
             if len(products) < size:
                 products.append({"id": opt["_id"], "text": src.get("title"), "matched": opt["text"]})
             if src.get("category_path"):
@@ -481,9 +486,12 @@ def suggest_body(analyzer: Analyzer, q: str, shop_id: str | None, size: int) -> 
     if not prefix:
         return None
     scope = f"shop:{shop_id}" if shop_id else "all"
-    return {"size": 0, "_source": ["title", "category_path", "searchable", "shop_id"],
+    # No skip_duplicates: it folds options by the input they matched, and every dress shares
+    # 连衣裙 and its pinyin forms, so 连衣 would suggest one dress. Products are folded by
+    # title instead (see ``suggest``), from three times as many options as asked for.
+    return {"size": 0, "_source": ["title", "category_path", "searchable", "shop_id", "listing_key"],
             "suggest": {"s": {"prefix": prefix, "completion": {
-                "field": "suggest", "size": size * 2, "skip_duplicates": True, "contexts": {"scope": [scope]}}}}}
+                "field": "suggest", "size": size * 3, "contexts": {"scope": [scope]}}}}}
 
 
 def _total(resp: Any) -> int:

@@ -139,3 +139,10 @@ def test_a_new_index_has_the_field(api_es: Elasticsearch) -> None:
         assert add_missing_fields(api_es, name, get_analyzer()) == []
     finally:
         api_es.options(ignore_status=404).indices.delete(index=name)
+
+
+@pytest.mark.parametrize("q", ["华为", "huawei", "华为mate60"])
+def test_suggestions_show_each_listing_title_once(distinct_client: TestClient, q: str) -> None:
+    """Four listings of one phone are one line to suggest: the best-selling one."""
+    out = body(distinct_client.get("/suggest", params={"q": q}))
+    assert [p["id"] for p in out["products"]] == ["d-a1", "d-b1", "d-c1"]

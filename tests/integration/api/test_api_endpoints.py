@@ -33,6 +33,13 @@ def test_suggest_chinese_prefix_full_pinyin_initials_and_mixed(client: Any, q: s
     assert out["categories"][0]["path"] == "女装/连衣裙"
 
 
+@pytest.mark.parametrize("q", ["连衣", "lyq"])
+def test_suggest_every_product_a_shared_word_completes(client: Any, q: str) -> None:
+    """Every dress has the inputs 连衣裙, lianyiqun, lyq, 连yiqun ...: folding the options by the
+    input they matched would leave one dress."""
+    assert suggested_ids(suggest(client, q=q)) == DRESSES
+
+
 def test_suggest_brand_prefix_and_pinyin(client: Any) -> None:
     assert suggested_ids(suggest(client, q="华为")) == {"p01", "p02", "p03", "p07"}
     assert suggested_ids(suggest(client, q="huawei")) == {"p01", "p02", "p03", "p07"}
