@@ -63,7 +63,7 @@ class SearchQuery(BaseModel):
     in_stock: bool | None = Field(None, description="only products with stock")
     sort: SortMode = SortMode.RELEVANCE
     page: int = Field(1, ge=1, le=10_000)
-    size: int = Field(20, ge=1, le=MAX_SIZE)
+    size: int = Field(20, ge=0, le=MAX_SIZE, description="hits per page; 0: only the total and the facets")
     search_after: str | None = Field(None, max_length=500, description="`next` of the previous page")
     explain: bool = Field(False, description="explain each hit's score")
     distinct: bool = Field(False, description="fold identical listings (同款: the same title, any shop) into "
@@ -151,10 +151,13 @@ class SearchParams:
         values = dict(query)  # the fields they share carry the same names
         values["q"] = query.q.strip()
         values["brand"] = [b for b in query.brand if b]
+        values["category"] = (query.category or "").strip() or None  # an empty form field filters nothing
         return cls(**values, attrs=attrs)
 
     def validate(self) -> None:
         """Cross-parameter checks (single-parameter bounds are in the route's Query())."""
+        if self.category and not self.category.strip("/").strip():
+            raise InvalidParameter("category must name a path, such as 美妆/面霜", param="category")
         if self.price_min is not None and self.price_max is not None and self.price_min > self.price_max:
             raise InvalidParameter("price_min is greater than price_max", param="price_min")
         if self.page * self.size > MAX_WINDOW:

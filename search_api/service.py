@@ -150,7 +150,7 @@ class SearchService:
             base.append({"term": {"shop_id": p.shop_id}})
         facets: dict[str, list[dict[str, Any]]] = {}
         if p.category:
-            facets["category"] = [{"term": {"category_levels": p.category.strip("/")}}]
+            facets["category"] = [{"term": {"category_levels": p.category.strip("/").strip()}}]
         if p.brand:
             facets["brand"] = [{"terms": {"brand": p.brand}}]
         lo = p.price_min if p.price_min is not None else (intent.price_min if intent else None)
@@ -197,7 +197,7 @@ class SearchService:
         }
         if post:
             body["post_filter"] = {"bool": {"filter": post}}
-        if p.distinct:
+        if p.distinct and p.size:
             # The best listing of each group by the requested sort (+2-7% of ES CPU a search).
             body["collapse"] = {"field": "listing_key"}
         if p.search_after:

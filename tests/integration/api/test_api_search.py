@@ -241,7 +241,8 @@ def test_highlight_tags_are_the_clients(client: Any) -> None:
 
 @pytest.mark.parametrize(("params", "param"), [
     ({"size": 101}, "size"),
-    ({"size": 0}, "size"),
+    ({"size": -1}, "size"),
+    ({"category": "//"}, "category"),
     ({"page": 10_001}, "page"),
     ({"page": 101, "size": 100}, "page"),  # 10,100 results deep: only search_after goes there
     ({"q": "手" * 201}, "q"),
@@ -256,6 +257,20 @@ def test_highlight_tags_are_the_clients(client: Any) -> None:
 ])
 def test_every_limit_is_a_422_naming_its_parameter(client: Any, params: dict[str, Any], param: str) -> None:
     assert_invalid(search(client, **params), param)
+
+
+@pytest.mark.parametrize("params", [{}, {"q": "手机"}, {"q": "手机", "distinct": "true"},
+                                    {"q": "耳机", "brand": "华为"}, {"q": "飞艇 华为"}])
+def test_size_0_answers_the_total_and_the_facets_alone(client: Any, params: dict[str, Any]) -> None:
+    """What a filter panel asks for (Algolia's hitsPerPage=0): the counts, no hits."""
+    full, counts = body(search(client, **params)), body(search(client, size=0, **params))
+    assert counts["hits"] == [] and counts["next"] is None
+    assert counts["total"] == full["total"] > 0 and counts["facets"] == full["facets"]
+    assert counts["applied"] == full["applied"]
+
+
+def test_an_empty_category_filters_nothing(client: Any) -> None:
+    assert body(search(client, category=" "))["total"] == body(search(client))["total"]
 
 
 def test_the_deepest_allowed_page_answers(client: Any) -> None:
