@@ -28,7 +28,7 @@ def main() -> int:
     indexer = Indexer(settings, es=es, analyzer=analyzer)
     freeze_startup_heap()
     if settings.metrics_port:
-        indexer.metrics.serve(settings.metrics_port)
+        indexer.metrics.serve(settings.metrics_port, host=settings.metrics_host)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: indexer.stop())
     indexer.run()

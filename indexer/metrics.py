@@ -40,6 +40,6 @@ class IndexerMetrics:
         self.paused = Gauge("pocket_indexer_paused", "1 while partitions are paused for a backend outage",
                             registry=r)
 
-    def serve(self, port: int) -> None:
-        """Expose /metrics on 127.0.0.1:port (a daemon thread)."""
-        start_http_server(port, addr="127.0.0.1", registry=self.registry)
+    def serve(self, port: int, host: str = "127.0.0.1") -> None:
+        """Expose /metrics on host:port (a daemon thread)."""
+        start_http_server(port, addr=host, registry=self.registry)

@@ -47,4 +47,6 @@ class IndexerSettings(BaseSettings):
                                 "its partitions hold uncommitted events (see Indexer._check_stalled)")
 
     metrics_port: int = Field(9464, ge=0, le=65535, description="0 disables /metrics")
+    metrics_host: str = Field("127.0.0.1", description="address /metrics listens on (0.0.0.0 in a container, "
+                                                       "for a published port or a scraper elsewhere)")
     log_level: str = "INFO"
