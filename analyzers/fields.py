@@ -216,17 +216,6 @@ class Tokenizer:
         """Full pinyin and initials of each CJK word (default-mode cut: whole words)."""
         return self._pinyin_of(self._runs(text)[0])
 
-    def words_spelled(self, text: str, spellings: frozenset[str]) -> list[str]:
-        """The whole CJK words of ``text`` whose full pinyin or initials is one of ``spellings``:
-        what a ``lianyiqun`` or ``lyq`` search matches in ``title_pinyin``/``title_initials``."""
-        out: list[str] = []
-        for words in self._cuts(self._runs(text)[0]):
-            for w in words or ():
-                full, init = pinyin.full_and_initials(w)
-                if full and (full in spellings or init in spellings) and w not in out:
-                    out.append(w)
-        return out
-
     def brands_in(self, words: list[str]) -> list[str]:
         """The dictionary brands among ``words``, first occurrence order, no repeats."""
         seen: list[str] = []

@@ -18,7 +18,7 @@ import os
 from importlib import metadata
 from pathlib import Path
 
-from analyzers import fields
+from analyzers import fields, pinyin
 from analyzers import highlight as _highlight
 from analyzers.correct import Corrector
 from analyzers.dictionary import DATA_DIR, CommerceDictionary, load_dictionary
@@ -161,11 +161,22 @@ class Analyzer:
         # No pinyin syllable starts with i, u or v: iphone, ins and uv400 spell no word.
         spellings = frozenset(t for t in qa.pinyin_terms if t[0] not in "iuv")
         if spellings and isinstance(title, str):
-            spelled = self._tok.words_spelled(title, spellings)
+            spelled = self._words_spelled(title, spellings)
             if spelled:
                 base = terms if terms is not None else _highlight.highlight_terms(qa)
                 terms = sorted({*base, *spelled}, key=len, reverse=True)
         return _highlight.highlight(title, qa, pre=pre, post=post, terms=terms)
+
+    def _words_spelled(self, text: str, spellings: frozenset[str]) -> list[str]:
+        """The whole words of ``text`` whose full pinyin or initials is one of ``spellings``:
+        what a ``lianyiqun`` or ``lyq`` search matched in ``title_pinyin``/``title_initials``.
+        (Query-time only: kept out of the index-time modules, whose code is the analysis version.)"""
+        out: list[str] = []
+        for w in dict.fromkeys(self._tok.words(text, search_mode=False)):
+            full, init = pinyin.full_and_initials(w)
+            if full and (full in spellings or init in spellings):
+                out.append(w)
+        return out
 
     def highlight_terms(self, qa: QueryAnalysis) -> list[str]:
         """The query terms :meth:`highlight` marks."""
