@@ -199,6 +199,60 @@ def _progress_bar() -> Any:
 
 @app.command()
 @guard
+def impact(
+    apply: Annotated[bool, typer.Option("--apply", help="write the affected documents back re-analysed")] = False,
+    samples: Annotated[int, typer.Option(min=0, max=1000, help="affected documents to show")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False,
+) -> None:
+    """Which indexed documents the current dictionary and analysis tokenise differently.
+
+    Run it after editing the user dictionary (and restarting the indexers): it analyses every
+    document again, compares the tokens field by field, and with --apply rewrites only the
+    affected ones (conditional writes), instead of a full reindex.
+
+    Example: catalog impact
+
+    Example: catalog impact --apply --json
+    """
+    from indexer.impact import analysis_impact
+
+    s = _settings()
+    es = _es(s)
+    if not es.indices.exists_alias(name=s.index):
+        fail(f"alias {s.index!r} does not exist (run: catalog init)")
+    with _progress_bar() as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(phase: str, done: int, total: int | None) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        report = analysis_impact(es, s.index, _bulk_analyzer(), apply=apply, samples=samples,
+                                 progress=None if as_json else progress)
+    if as_json:
+        sys.stdout.write(orjson.dumps(report.as_dict()).decode() + "\n")
+        return
+    versions = "same" if report.index_version == report.code_version else \
+        f"index {report.index_version}, code {report.code_version}"
+    console.print(f"{report.index}: {report.analysed} of {report.documents} documents analysed again "
+                  f"(analysis version: {versions}); [bold]{report.affected}[/bold] would change")
+    if report.fields:
+        console.print("fields: " + ", ".join(f"{f} {n}" for f, n in report.fields.most_common()))
+    for sample in report.samples:
+        console.print(f"  {sample['id']}  {sample['title'][:60]}")
+        for name, d in sample["fields"].items():
+            console.print(f"      {name}: -{' '.join(d['removed'][:8]) or '∅'}  +{' '.join(d['added'][:8]) or '∅'}")
+    if apply:
+        console.print(f"rewrote {report.rewritten}; {report.conflicts} changed meanwhile (left to the indexer)"
+                      + ("; the index now records this analysis version" if report.version_updated
+                         else "; run it again to record the analysis version"))
+    elif report.affected:
+        console.print("catalog impact --apply rewrites them; catalog reindex rebuilds the whole index")
+
+
+@app.command()
+@guard
 def reindex(
     source: Annotated[str, typer.Option("--from", help="index | file | topic")] = "index",
     path: Annotated[Path | None, typer.Option("--path", help="JSONL snapshot for --from file")] = None,
