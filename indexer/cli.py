@@ -242,7 +242,9 @@ def impact(
     for sample in report.samples:
         console.print(f"  {sample['id']}  {sample['title'][:60]}")
         for name, d in sample["fields"].items():
-            console.print(f"      {name}: -{' '.join(d['removed'][:8]) or '∅'}  +{' '.join(d['added'][:8]) or '∅'}")
+            change = (f"-{' '.join(d['removed'][:8]) or '∅'}  +{' '.join(d['added'][:8]) or '∅'}"
+                      if d["removed"] or d["added"] else "the same tokens in another order")
+            console.print(f"      {name}: {change}")
     if apply:
         console.print(f"rewrote {report.rewritten}; {report.conflicts} changed meanwhile (left to the indexer)"
                       + ("; the index now records this analysis version" if report.version_updated

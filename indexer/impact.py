@@ -37,6 +37,8 @@ _SOURCE = ["product_id", "title", "brand", "description", "category", "attribute
            *INDEX_TEXT_FIELDS, "suggest.input"]
 Progress = Callable[[str, int, int | None], None]  # (phase, done, total)
 _CHUNK = 500
+#: Fields whose token positions a query reads (match_phrase): the order of their tokens counts.
+_POSITIONAL = frozenset({"title_chars"})
 
 
 @dataclass
@@ -68,16 +70,19 @@ def _diff(old: list[str], new: list[str]) -> dict[str, list[str]]:
 def changed_fields(stored: dict[str, Any], fields: dict[str, str], inputs: list[str]
                    ) -> dict[str, dict[str, list[str]]]:
     """The analysed fields of ``stored`` that differ from a fresh analysis (``fields``, ``inputs``),
-    each with the tokens it loses and gains. Token order counts too (phrases read positions)."""
+    each with the tokens it loses and gains."""
     out = {}
     for name in INDEX_TEXT_FIELDS:
         old, new = (stored.get(name) or "").split(), (fields.get(name) or "").split()
-        if old != new:
+        # Only phrases read positions, and they read title_chars, which no dictionary changes.
+        # Elsewhere tokens in another order (segmentation ties resolved another way when the
+        # dictionary's word counts move: 痘 痘痘 印 / 痘痘 痘 印) score and match the same.
+        if old != new if name in _POSITIONAL else Counter(old) != Counter(new):
             out[name] = _diff(old, new)
     suggest = stored.get(SUGGEST)
     if isinstance(suggest, dict):  # only on-shelf products carry completion inputs
         old_in = list(suggest.get("input") or [])
-        if old_in != list(inputs):
+        if Counter(old_in) != Counter(inputs):
             out[SUGGEST] = _diff(old_in, list(inputs))
     return out
 
