@@ -21,7 +21,8 @@ def highlight_terms(qa: QueryAnalysis) -> list[str]:
     when the query has nothing longer."""
     terms: set[str] = set()
     for form in qa.forms or []:
-        terms.update(w for w in form.words if w)
+        parts = set(form.quantity_parts)  # 1kg is marked whole, not every 1 and kg of the title
+        terms.update(w for w in form.words if w and w not in parts)
     if not terms:
         terms.update(w for w in qa.words if w)
     longer = {t for t in terms if len(t) >= 2 or t.isascii()}

@@ -5,13 +5,16 @@ Nothing here changes the index, so it is not part of :attr:`analyzers.Analyzer.v
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from analyzers import pinyin
 from analyzers.fields import Tokenizer, bigrams_of, chars_of
-from analyzers.normalize import is_cjk, script_runs
+from analyzers.normalize import camel_split, is_cjk, script_runs
 from analyzers.synonyms import SynonymTable
+from analyzers.units import _QTY as QUANTITY_RE
+from analyzers.units import unit_tokens
 
 #: Longest query text analysed; the rest is ignored (a query is not a document).
 MAX_QUERY_CHARS = 200
@@ -32,6 +35,13 @@ class QueryForm:
     #: Concept units: dictionary words, runs of out-of-vocabulary characters merged into one
     #: name (``莱蔻`` cut as ``莱/蔻`` is one unit), model tokens. Each unit should match once.
     units: list[list[str]] = field(default_factory=list)
+    #: Quantities the query names beside other words (``1kg 坚果`` -> ``["1000g"]``), as canonical
+    #: unit tokens, and the characters of those other words (``["坚", "果"]``): a product must
+    #: hold enough of these, whatever quantity it shares with the query.
+    quantities: list[str] = field(default_factory=list)
+    core_chars: list[str] = field(default_factory=list)
+    #: The pieces the quantities split into (``1``, ``kg``): scored, but not worth highlighting.
+    quantity_parts: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -108,12 +118,51 @@ def _units(tok: Tokenizer, norm: str) -> list[list[str]]:
     return units
 
 
-def _form(tok: Tokenizer, text: str) -> QueryForm:
+#: 2G-5G name a mobile network (``5g手机``, ``4g路由器``) far more often than a few grams.
+_NETWORK = re.compile(r"[2-5]\s?g", re.IGNORECASE)
+
+
+def _quantity_free(text: str) -> str | None:
+    """``text`` with its quantities blanked out (``1kg 坚果`` -> ``  坚果``), None when it has none.
+
+    Quantities are found as the index finds them (:func:`analyzers.units.unit_tokens`, on the
+    camel-marked text). A shopper's ``500毫升 保温杯`` or ``洗衣液 3kg`` names the product by its
+    words. Spelled as 1 + kg + 1kg + 1000g, a quantity could pass the character gate alone and
+    outweighed the words four to one, so bean paste sold by the kilo topped ``1kg 坚果``. The
+    quantity still scores (in ``迪奥 花蜜精华水150ml`` it tells the product from its 50 ml
+    sibling), but the gate also needs the other words' characters.
+    """
+    pre = camel_split(text)
+    spans = [m.span() for m in QUANTITY_RE.finditer(pre)
+             if unit_tokens(m.group(0)) and not _NETWORK.fullmatch(m.group(0))]
+    if not spans:
+        return None
+    out, done = [], 0
+    for start, end in spans:
+        out += [pre[done:start], " "]
+        done = end
+    out.append(pre[done:])
+    return "".join(out)
+
+
+def _plain_form(tok: Tokenizer, text: str) -> QueryForm:
     norm, _ = tok.prepare(text)
     segments = [chars_of(seg) for seg in norm.split(" ")]
     return QueryForm(text=norm, words=_unique(tok.words(text)), chars=chars_of(norm),
                      bigrams=_unique(bigrams_of(norm)), segments=[s for s in segments if s],
                      units=_units(tok, norm))
+
+
+def _form(tok: Tokenizer, text: str) -> QueryForm:
+    full = _plain_form(tok, text)
+    rest = _quantity_free(text)
+    if rest is None:
+        return full
+    core = _plain_form(tok, rest)
+    if not core.chars:  # only quantities (``128g``): they are what is asked for
+        return full
+    parts = [w for w in full.words if w not in core.words and (w.isdigit() or (w.isalpha() and w.isascii()))]
+    return replace(full, quantities=tok.prepare(text)[1], core_chars=core.chars, quantity_parts=parts)
 
 
 def _analyze(tok: Tokenizer, synonyms: SynonymTable, text: str) -> QueryAnalysis:

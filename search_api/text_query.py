@@ -17,6 +17,9 @@ How the score is made (issue 3: precision from words, recall from characters):
   characters, exact and with a little slop, so a title that contains the query as written
   ranks above one with the same characters scattered.
 * **brand**: the brand named in the query on ``brand_words``.
+* **quantity**: a quantity beside other words (``1kg 坚果``) scores like any word, but the gate
+  also needs enough of the other words' characters (a filter), so no bean paste sold by the
+  kilo gets in on its ``1kg`` alone.
 * **pinyin**: Latin tokens that may be pinyin (``lianyiqun``, ``lyq``) against the pinyin fields.
 
 Synonym rewrites of the query (``QueryAnalysis.forms[1:]``) are scored the same way and
@@ -108,8 +111,12 @@ def _form_query(form: QueryForm, qa: QueryAnalysis, *, relax: bool, boost: float
         gate.append({"multi_match": {"query": pin, "fields": list(_PINYIN_FIELDS)}})
     if not gate:
         return {"match_none": {}}
-    return {"bool": {"must": [{"bool": {"should": gate, "minimum_should_match": 1}}], "should": should,
-                     "boost": boost}}
+    out: dict[str, Any] = {"bool": {"must": [{"bool": {"should": gate, "minimum_should_match": 1}}],
+                                    "should": should, "boost": boost}}
+    if form.core_chars:
+        out["bool"]["filter"] = [{"match": {"title_chars": {
+            "query": " ".join(form.core_chars), "minimum_should_match": RELAXED_GATE_MSM if relax else GATE_MSM}}}]
+    return out
 
 
 def _coverage(form: QueryForm, weight: float) -> list[dict[str, Any]]:

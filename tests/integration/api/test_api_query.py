@@ -65,6 +65,24 @@ def test_a_bare_number_is_not_a_price(client: Any) -> None:
     assert_ranks_first(resp, "p06")
 
 
+# ---------------------------------------------------------------- quantities
+
+@pytest.mark.parametrize(("q", "expected"), [
+    ("30ml 面霜", {"p15"}),  # the 30 ml serum shares the quantity, not the product
+    ("面霜 50ML", {"p15"}),
+    ("精华液 50毫升", {"p16"}),
+    ("256GB 手机", {"p01", "p02", "p03", "p04", "p05", "p06"}),  # every phone; the 256 GB ones first
+])
+def test_a_quantity_alone_does_not_let_a_product_in(client: Any, q: str, expected: set[str]) -> None:
+    assert_hits(search(client, q=q, size=100), expected)
+
+
+def test_a_quantity_ranks_the_products_that_have_it_first(client: Any) -> None:
+    hits = body(search(client, q="256GB 手机"))["hits"]
+    assert {h["id"] for h in hits[:3]} == {"p01", "p02", "p05"}  # 存储容量 256GB
+    assert marked(body(search(client, q="面霜 50ML"))["hits"][0]["highlight"]) == ["面霜", "50ml"]
+
+
 # ---------------------------------------------------------------- zero-result recovery
 
 def _strict(qa: QueryAnalysis, *, relax: bool = False) -> dict[str, Any]:

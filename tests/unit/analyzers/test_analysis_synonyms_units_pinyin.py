@@ -63,6 +63,22 @@ def test_unit_spellings_share_a_token(analyzer) -> None:
     assert "1000g" in analyzer.analyze_query("1kg").words
 
 
+@pytest.mark.parametrize(("query", "core", "quantities"), [
+    ("1kg 坚果", ["坚", "果"], ["1000g"]),
+    ("500毫升 保温杯", ["保", "温", "杯"], ["500ml"]),
+    ("洗衣液3kg", ["洗", "衣", "液"], ["3000g"]),
+    ("1.8米床", ["床"], ["1800mm"]),
+    ("iPhone15 256G", ["iphone", "15"], ["256gb"]),
+    ("5g手机", [], []),  # 5G is a network here, not five grams
+    ("128G", [], []),  # nothing else: the quantity is the query
+])
+def test_a_quantity_beside_words_is_set_apart(analyzer, query: str, core: list[str], quantities: list[str]) -> None:
+    """The gate of ``1kg 坚果`` needs 坚果's characters; the quantity still scores as words."""
+    form = analyzer.analyze_query(query).forms[0]
+    assert form.core_chars == core and form.quantities == quantities
+    assert set(form.quantities) <= set(form.words)
+
+
 def test_pinyin_is_phrase_level() -> None:
     assert pinyin.full("银行") == "yinhang"
     assert pinyin.full("连衣裙") == "lianyiqun"
