@@ -21,6 +21,8 @@ How the score is made (issue 3: precision from words, recall from characters):
   also needs enough of the other words' characters (a filter), so no bean paste sold by the
   kilo gets in on its ``1kg`` alone.
 * **pinyin**: Latin tokens that may be pinyin (``lianyiqun``, ``lyq``) against the pinyin fields.
+  They pass the gate when every Latin word of the query may be pinyin, and then only with
+  the query's Chinese characters beside them (``lyq 红色``).
 
 Synonym rewrites of the query (``QueryAnalysis.forms[1:]``) are scored the same way and
 combined with ``dis_max``, slightly discounted, so a rewrite can find products but the
@@ -32,6 +34,7 @@ from __future__ import annotations
 from typing import Any
 
 from analyzers import QueryAnalysis
+from analyzers.normalize import is_cjk
 from analyzers.query import QueryForm
 
 #: Field weights; tuned as a whole on the judged set, not per query.
@@ -64,6 +67,8 @@ GATE_MSM = "3<50%"
 #: character with it: ES CPU of the real-query mix's 489 recovering searches 4.9-5.0 against
 #: 6.8-7.0 ms, their p99 13-14 against 29-30 ms (100k real titles; ``python -m bench.bench_recovery``).
 RELAXED_GATE_MSM = "1<30%"
+#: Whether a query without Chinese may pass the gate by pinyin alone (all its Latin terms).
+PINYIN_GATE = True
 
 
 def _form_query(form: QueryForm, qa: QueryAnalysis, *, relax: bool, boost: float = 1.0) -> dict[str, Any]:
@@ -108,7 +113,20 @@ def _form_query(form: QueryForm, qa: QueryAnalysis, *, relax: bool, boost: float
     if qa.pinyin_terms:
         pin = " ".join(qa.pinyin_terms)
         should.append({"multi_match": {"query": pin, "fields": list(_PINYIN_FIELDS), "boost": w["pinyin"]}})
-        gate.append({"multi_match": {"query": pin, "fields": list(_PINYIN_FIELDS)}})
+        latin = [t for t in qa.words if not any(map(is_cjk, t))]
+        if PINYIN_GATE and set(latin) <= set(qa.pinyin_terms):
+            # A query typed in pinyin (lyq, lianyiqun) finds by pinyin, every term of it; beside
+            # Chinese (lyq 红色), the Chinese must match too. Without that, a Latin brand read as
+            # pinyin let anything in: muji量杯 as 母鸡, 流淌的歌声cd as 出道. A query with a model
+            # code (ht ttm22) is not pinyin: ht would let 恒拓's iron pills in.
+            by_pinyin: dict[str, Any] = {"multi_match": {"query": pin, "fields": list(_PINYIN_FIELDS),
+                                                         "operator": "and"}}
+            cjk = [c for c in form.chars if any(map(is_cjk, c))]
+            if cjk:
+                msm = RELAXED_GATE_MSM if relax else GATE_MSM
+                by_pinyin = {"bool": {"must": [by_pinyin, {"match": {"title_chars": {
+                    "query": " ".join(cjk), "minimum_should_match": msm}}}]}}
+            gate.append(by_pinyin)
     if not gate:
         return {"match_none": {}}
     out: dict[str, Any] = {"bool": {"must": [{"bool": {"should": gate, "minimum_should_match": 1}}],

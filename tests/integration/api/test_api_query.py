@@ -83,6 +83,24 @@ def test_a_quantity_ranks_the_products_that_have_it_first(client: Any) -> None:
     assert marked(body(search(client, q="面霜 50ML"))["hits"][0]["highlight"]) == ["面霜", "50ml"]
 
 
+# ---------------------------------------------------------------- pinyin
+
+@pytest.mark.parametrize(("q", "expected"), [
+    ("lianyiqun", {"p10", "p11", "p12"}),
+    ("lyq", {"p10", "p11", "p12"}),
+    ("lyq 红色", {"p10"}),  # beside Chinese, the Chinese must match too
+    ("baise 连衣裙", {"p10", "p11", "p12"}),  # no white phone or T-shirt: they hold no 连衣裙
+])
+def test_pinyin_finds_only_with_the_rest_of_the_query(client: Any, q: str, expected: set[str]) -> None:
+    resp = search(client, q=q, size=100)
+    assert_hits(resp, expected)
+    assert "recovery" not in body(resp)["applied"]
+
+
+def test_pinyin_beside_chinese_still_ranks(client: Any) -> None:
+    assert_ranks_first(search(client, q="baise 连衣裙"), "p12")  # 白色 连衣裙
+
+
 # ---------------------------------------------------------------- zero-result recovery
 
 def _strict(qa: QueryAnalysis, *, relax: bool = False) -> dict[str, Any]:

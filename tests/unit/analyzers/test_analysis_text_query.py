@@ -54,3 +54,34 @@ def test_synonym_rewrites_are_combined_with_dis_max(analyzer) -> None:
     q = build_text_query(analyzer.analyze_query("番茄"))
     assert "dis_max" in q
     assert "西红柿" in json.dumps(q, ensure_ascii=False)
+
+
+def _pinyin_gates(node, parent: str = "") -> list[str]:
+    """Where a pinyin gate (a multi_match with operator and) sits: "alone" in a gate's should
+    list, or "with_chinese" in a bool's must beside the characters."""
+    found = []
+    if isinstance(node, dict):
+        mm = node.get("multi_match")
+        if isinstance(mm, dict) and mm.get("operator") == "and":
+            found.append("with_chinese" if parent == "must" else "alone")
+        for key, value in node.items():
+            for item in value if isinstance(value, list) else [value]:
+                found += _pinyin_gates(item, key)
+    return found
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("lyq", {"alone"}),
+    ("lyq 红色", {"with_chinese"}),  # pinyin gates only together with the Chinese
+    ("ht ttm22", set()),  # a model code beside it: not pinyin
+    ("muji量杯", {"with_chinese"}),
+])
+def test_where_pinyin_may_pass_the_gate(analyzer, text: str, where: set[str]) -> None:
+    assert set(_pinyin_gates(build_text_query(analyzer.analyze_query(text)))) == where
+
+
+def test_a_quantity_needs_the_other_words_at_the_gate(analyzer) -> None:
+    gate = {"match": {"title_chars": {"query": "坚 果", "minimum_should_match": "3<50%"}}}
+    assert json.dumps(gate, ensure_ascii=False) in json.dumps(build_text_query(analyzer.analyze_query("1kg 坚果")),
+                                                              ensure_ascii=False)
+    assert '"filter"' not in json.dumps(build_text_query(analyzer.analyze_query("坚果")))
