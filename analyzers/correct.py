@@ -28,7 +28,9 @@ class Corrector:
         self._by_pinyin: dict[str, str] = {}
         ranked = sorted(dictionary.entries.values(), key=lambda e: (_TAG_RANK.get(e.tag, 3), e.word))
         for e in ranked:
-            if 2 <= len(e.word) <= _MAX_SPAN and not e.word.isascii():
+            # Two characters sound like too many other pairs (宝宝/包包, 洗锅/喜果, 减脂/剪纸):
+            # of the two-character words, only brands (兰扣 -> 兰蔻, 华伟 -> 华为) are corrected to.
+            if 2 <= len(e.word) <= _MAX_SPAN and not e.word.isascii() and (len(e.word) > 2 or e.tag == "brand"):
                 key = pinyin.full(e.word)
                 if key and len(pinyin.syllables(e.word)) == len(e.word):
                     self._by_pinyin.setdefault(key, e.word)
@@ -47,12 +49,16 @@ class Corrector:
         norm = normalize(text)
         out: list[str] = []
         last = 0
-        for kind, run, start in script_runs(norm):
+        runs = script_runs(norm)
+        # Pinyin is turned into Chinese only in a query typed all in Latin letters (lianyiqun):
+        # beside Chinese a Latin word is a brand or a code (muji量杯 is no 母鸡).
+        latin_is_pinyin = not any(kind == "cjk" for kind, _, _ in runs)
+        for kind, run, start in runs:
             out.append(norm[last:start])
             last = start + len(run)
             if kind == "cjk":
                 out.append(self._correct_run(run))
-            elif run.isalpha() and len(run) >= 4 and run in self._by_pinyin:
+            elif latin_is_pinyin and run.isalpha() and len(run) >= 4 and run in self._by_pinyin:
                 out.append(self._by_pinyin[run])
             else:
                 out.append(run)
@@ -72,6 +78,8 @@ class Corrector:
                     continue
                 if all(w in self._known for w in words[i:j]):
                     continue  # made of known words: not a typo
+                if j == i + 1:
+                    continue  # one word the segmenter knows whole (量杯 is no typo of 凉被)
                 fixed = self._by_pinyin.get(pinyin.full(span))
                 if fixed and fixed != span and len(fixed) == len(span):
                     out.append(fixed)

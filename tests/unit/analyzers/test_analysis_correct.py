@@ -18,6 +18,8 @@ def test_corrects_homophones_and_pinyin(analyzer, typo: str, fixed: str) -> None
     assert analyzer.correct(typo) == fixed
 
 
-@pytest.mark.parametrize("text", ["华为手机", "连衣裙", "苹果手机壳", "iphone 15", "sk2 小灯泡", "", "😀", "x" * 300])
+@pytest.mark.parametrize("text", ["华为手机", "连衣裙", "苹果手机壳", "iphone 15", "sk2 小灯泡", "", "😀", "x" * 300,
+                                  "量杯",  # a word of its own, though 凉被 sounds the same
+                                  "muji量杯"])  # beside Chinese, muji is a brand, not 母鸡
 def test_leaves_correct_text_alone(analyzer, text: str) -> None:
     assert analyzer.correct(text) == analyzer.normalize(text)
