@@ -30,6 +30,7 @@ from elasticsearch.helpers import scan, streaming_bulk
 
 from analyzers import INDEX_TEXT_FIELDS, Analyzer
 from indexer.document import build_source
+from schemas.errors import PocketSearchError
 
 #: The stored fields analysis writes: the text fields and the completion inputs.
 SUGGEST = "suggest"
@@ -39,6 +40,12 @@ Progress = Callable[[str, int, int | None], None]  # (phase, done, total)
 _CHUNK = 500
 #: Fields whose token positions a query reads (match_phrase): the order of their tokens counts.
 _POSITIONAL = frozenset({"title_chars"})
+
+
+class ImpactError(PocketSearchError):
+    """An expected failure: the alias is not one index, or ES refused a rewrite."""
+
+    code = "impact_failed"
 
 
 @dataclass
@@ -103,7 +110,7 @@ def analysis_impact(es: Elasticsearch, alias: str, analyzer: Analyzer, *, apply:
     """
     targets = list(es.indices.get_alias(name=alias))
     if len(targets) != 1:
-        raise ValueError(f"alias {alias!r} points at {len(targets)} indices; expected one")
+        raise ImpactError(f"alias {alias!r} points at {len(targets)} indices; expected one")
     target = targets[0]
     meta = es.indices.get_mapping(index=target)[target]["mappings"].get("_meta", {})
     report = ImpactReport(index=target, index_version=meta.get("analysis_version"), code_version=analyzer.version)
@@ -165,6 +172,6 @@ def _rewrite(es: Elasticsearch, index: str, analyzer: Analyzer, pending: list[tu
         elif op.get("status") == 409:
             report.conflicts += 1
         else:
-            raise RuntimeError(f"rewriting {op.get('_id')} failed: {op.get('status')} {op.get('error')}")
+            raise ImpactError(f"rewriting {op.get('_id')} failed: {op.get('status')} {op.get('error')}")
         if progress and report.rewritten % 1000 == 0:
             progress("rewrite", report.rewritten, len(pending))
