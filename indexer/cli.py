@@ -4,7 +4,8 @@ with a one-line reason (no stack trace) on an expected failure."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -197,6 +198,20 @@ def _progress_bar() -> Any:
                     console=err_console, transient=True)
 
 
+@contextmanager
+def _phase_bars() -> Iterator[Callable[[str, int, int | None], None]]:
+    """A ``progress(phase, done, total)`` callback drawing one bar per phase, on stderr."""
+    with _progress_bar() as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(phase: str, done: int, total: int | None) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        yield progress
+
+
 @app.command()
 @guard
 def impact(
@@ -220,14 +235,7 @@ def impact(
     es = _es(s)
     if not es.indices.exists_alias(name=s.index):
         fail(f"alias {s.index!r} does not exist (run: catalog init)")
-    with _progress_bar() as bar:
-        tasks: dict[str, Any] = {}
-
-        def progress(phase: str, done: int, total: int | None) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=total)
-            bar.update(tasks[phase], completed=done, total=total)
-
+    with _phase_bars() as progress:
         report = analysis_impact(es, s.index, _bulk_analyzer(), apply=apply, samples=samples,
                                  progress=None if as_json else progress)
     if as_json:
@@ -291,14 +299,7 @@ def reindex(
     cfg = ReindexConfig(alias=s.index, topic=s.topic, group_id=s.group_id, kafka_bootstrap=s.kafka_bootstrap,
                         source=source, path=str(path) if path else None, retain=retain,
                         canaries=tuple(canary or DEFAULT_CANARIES), canary_min_overlap=canary_overlap)
-    with _progress_bar() as bar:
-        tasks: dict[str, Any] = {}
-
-        def progress(phase: str, done: int, total: int | None) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=total)
-            bar.update(tasks[phase], completed=done, total=total)
-
+    with _phase_bars() as progress:
         report = run_reindex(es, cfg, _bulk_analyzer(), resume=resume, progress=None if as_json else progress)
     if as_json:
         sys.stdout.write(orjson.dumps(report.as_dict()).decode() + "\n")
