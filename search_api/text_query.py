@@ -67,8 +67,6 @@ GATE_MSM = "3<50%"
 #: character with it: ES CPU of the real-query mix's 489 recovering searches 4.9-5.0 against
 #: 6.8-7.0 ms, their p99 13-14 against 29-30 ms (100k real titles; ``python -m bench.bench_recovery``).
 RELAXED_GATE_MSM = "1<30%"
-#: Whether a query without Chinese may pass the gate by pinyin alone (all its Latin terms).
-PINYIN_GATE = True
 
 
 def _form_query(form: QueryForm, qa: QueryAnalysis, *, relax: bool, boost: float = 1.0) -> dict[str, Any]:
@@ -95,8 +93,8 @@ def _form_query(form: QueryForm, qa: QueryAnalysis, *, relax: bool, boost: float
     if w["coverage"]:
         should.extend(_coverage(form, w["coverage"]))
     gate: list[dict[str, Any]] = []
+    msm = RELAXED_GATE_MSM if relax else GATE_MSM  # how many of the characters a product must hold
     if chars:
-        msm = RELAXED_GATE_MSM if relax else GATE_MSM
         # The gate's own score is the character score: a separate should clause on the same
         # characters would make ES walk their (long) postings a second time for the same sum.
         gate.append({"match": {"title_chars": {"query": chars, "minimum_should_match": msm,
@@ -114,7 +112,7 @@ def _form_query(form: QueryForm, qa: QueryAnalysis, *, relax: bool, boost: float
         pin = " ".join(qa.pinyin_terms)
         should.append({"multi_match": {"query": pin, "fields": list(_PINYIN_FIELDS), "boost": w["pinyin"]}})
         latin = [t for t in qa.words if not any(map(is_cjk, t))]
-        if PINYIN_GATE and set(latin) <= set(qa.pinyin_terms):
+        if set(latin) <= set(qa.pinyin_terms):
             # A query typed in pinyin (lyq, lianyiqun) finds by pinyin, every term of it; beside
             # Chinese (lyq 红色), the Chinese must match too. Without that, a Latin brand read as
             # pinyin let anything in: muji量杯 as 母鸡, 流淌的歌声cd as 出道. A query with a model
@@ -123,7 +121,6 @@ def _form_query(form: QueryForm, qa: QueryAnalysis, *, relax: bool, boost: float
                                                          "operator": "and"}}
             cjk = [c for c in form.chars if any(map(is_cjk, c))]
             if cjk:
-                msm = RELAXED_GATE_MSM if relax else GATE_MSM
                 by_pinyin = {"bool": {"must": [by_pinyin, {"match": {"title_chars": {
                     "query": " ".join(cjk), "minimum_should_match": msm}}}]}}
             gate.append(by_pinyin)
@@ -132,8 +129,8 @@ def _form_query(form: QueryForm, qa: QueryAnalysis, *, relax: bool, boost: float
     out: dict[str, Any] = {"bool": {"must": [{"bool": {"should": gate, "minimum_should_match": 1}}],
                                     "should": should, "boost": boost}}
     if form.core_chars:
-        out["bool"]["filter"] = [{"match": {"title_chars": {
-            "query": " ".join(form.core_chars), "minimum_should_match": RELAXED_GATE_MSM if relax else GATE_MSM}}}]
+        out["bool"]["filter"] = [{"match": {"title_chars": {"query": " ".join(form.core_chars),
+                                                            "minimum_should_match": msm}}}]
     return out
 
 
