@@ -33,6 +33,8 @@ __all__ = ["INDEX_TEXT_FIELDS", "Analyzer", "QueryAnalysis", "QueryForm", "get_a
 _INDEX_TIME_MODULES = ("normalize.py", "units.py", "pinyin.py", "dictionary.py", "fields.py")
 _PKG_DIR = Path(__file__).resolve().parent
 #: Query-time synonym files: ops edit synonyms.txt; synonyms_brands.txt is generated.
+#: The longest pinyin of a product word a completion input can hold (four syllables of up to six letters).
+_MAX_WORD_PINYIN = 24
 SYNONYM_FILES = (DATA_DIR / "synonyms.txt", DATA_DIR / "synonyms_brands.txt")
 
 
@@ -177,6 +179,43 @@ class Analyzer:
             if full and (full in spellings or init in spellings):
                 out.append(w)
         return out
+
+    def completion_of(self, matched: str, title: str, brand: str | None = None) -> str | None:
+        """The short text a completion suggestion stands for, to show as what the shopper is typing:
+        the brand or the product word whose input ``matched`` is (``连衣qun``, ``lianyiqun`` and
+        ``lyq`` all stand for 连衣裙); None when it matched the whole title or its pinyin."""
+        if not matched or not isinstance(title, str):
+            return None
+        if isinstance(brand, str):
+            for part in brand.replace("/", " / ").split(" / "):
+                if part.strip() and normalize(part) == matched:
+                    return part.strip()
+        # The title itself, or its pinyin: longer than any product word's pinyin (4 syllables).
+        if len(matched) > _MAX_WORD_PINYIN or matched == normalize(title)[:60]:
+            return None
+        for w in dict.fromkeys(self._tok.words(title, search_mode=False)):
+            if len(w) < 2 or w.isascii():
+                continue
+            if matched == w:
+                return w
+            full, init = pinyin.full_and_initials(w)
+            if matched in (full, init) or matched in pinyin.mixed_prefixes(w)[:2]:
+                return w
+        return None
+
+    def brand_completing(self, prefix: str, brand: str | None) -> str | None:
+        """The part of ``brand`` that ``prefix`` (normalised) starts, as written or in pinyin or
+        initials (``hw``, ``huawei`` -> 华为); None when none does."""
+        if not prefix or not isinstance(brand, str):
+            return None
+        for part in brand.replace("/", " / ").split(" / "):
+            norm = normalize(part).replace(" ", "")
+            if not norm:
+                continue
+            full, init = pinyin.full_and_initials(norm) if not norm.isascii() else ("", "")
+            if norm.startswith(prefix) or (full and (full.startswith(prefix) or init.startswith(prefix))):
+                return part.strip()
+        return None
 
     def highlight_terms(self, qa: QueryAnalysis) -> list[str]:
         """The query terms :meth:`highlight` marks."""

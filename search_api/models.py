@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class Error(BaseModel):
@@ -49,8 +49,14 @@ class Suggestion(BaseModel):
     matched: str
 
 
+class Completion(BaseModel):
+    text: str = Field(description="the brand or product word the typed prefix completes to (lyq -> 连衣裙)")
+    count: int = Field(description="how many of the suggested products it stands for")
+
+
 class SuggestResponse(BaseModel):
     query: str
+    completions: list[Completion]
     products: list[Suggestion]
     categories: list[dict[str, Any]]
     took_ms: float

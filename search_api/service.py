@@ -440,11 +440,13 @@ class SearchService:
         t0 = time.perf_counter()
         body = suggest_body(self.analyzer, q, shop_id, size)
         if body is None:
-            return {"query": q, "products": [], "categories": [], "took_ms": 0.0}
+            return {"query": q, "completions": [], "products": [], "categories": [], "took_ms": 0.0}
         suspended = await self.shops.refresh()
         resp = await self.es.search(index=self.index, body=body)
         products: list[dict[str, Any]] = []
         cats: dict[str, int] = {}
+        completions: dict[str, int] = {}
+        stands_for: dict[str, str | None] = {}  # matched input -> what it stood for last (a hint)
         seen: set[str] = set()
         for opt in resp["suggest"]["s"][0]["options"]:
             src = opt.get("_source", {})
@@ -462,9 +464,35 @@ class SearchService:
                 products.append({"id": opt["_id"], "text": src.get("title"), "matched": opt["text"]})
             if src.get("category_path"):
                 cats[src["category_path"]] = cats.get(src["category_path"], 0) + 1
+            word = self._completion(body["suggest"]["s"]["prefix"], src, stands_for)
+            if word:
+                completions[word] = completions.get(word, 0) + 1
         categories = [{"path": c, "count": n} for c, n in sorted(cats.items(), key=lambda kv: -kv[1])[:5]]
-        return {"query": q, "products": products, "categories": categories,
+        return {"query": q, "completions": [{"text": w, "count": n} for w, n in list(completions.items())[:5]],
+                "products": products, "categories": categories,
                 "took_ms": round((time.perf_counter() - t0) * 1000, 1)}
+
+    def _completion(self, prefix: str, src: dict[str, Any], stands_for: dict[str, str | None]) -> str | None:
+        """The brand or product word a suggested product completes ``prefix`` to (``lyq`` -> 连衣裙):
+        the first of its completion inputs that starts with the prefix and stands for one.
+
+        The word an input stood for on an earlier product is tried first, and kept when this
+        product holds it too (a substring test instead of cutting the title again).
+        """
+        title, brand = src.get("title") or "", src.get("brand")
+        inputs = (src.get("suggest") or {}).get("input") or []
+        for text in inputs:
+            if not text.startswith(prefix):
+                continue
+            hint = stands_for.get(text)
+            if hint and (hint == brand or hint in self.analyzer.normalize(f"{title} {brand or ''}")):
+                return hint
+            word = self.analyzer.completion_of(text, title, brand)
+            if word:
+                stands_for[text] = word
+                return word
+        # Matched by the title's pinyin (huawei, hw): the brand, when that is what was typed.
+        return self.analyzer.brand_completing(prefix, brand)
 
     async def product(self, product_id: str) -> dict[str, Any] | None:
         resp = await self.es.options(ignore_status=404).get(index=self.index, id=product_id,
@@ -489,7 +517,8 @@ def suggest_body(analyzer: Analyzer, q: str, shop_id: str | None, size: int) -> 
     # No skip_duplicates: it folds options by the input they matched, and every dress shares
     # 连衣裙 and its pinyin forms, so 连衣 would suggest one dress. Products are folded by
     # title instead (see ``suggest``), from three times as many options as asked for.
-    return {"size": 0, "_source": ["title", "category_path", "searchable", "shop_id", "listing_key"],
+    return {"size": 0, "_source": ["title", "brand", "category_path", "searchable", "shop_id", "listing_key",
+                                   "suggest.input"],
             "suggest": {"s": {"prefix": prefix, "completion": {
                 "field": "suggest", "size": size * 3, "contexts": {"scope": [scope]}}}}}
 

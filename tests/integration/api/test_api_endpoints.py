@@ -31,6 +31,12 @@ def test_suggest_chinese_prefix_full_pinyin_initials_and_mixed(client: Any, q: s
     out = suggest(client, q=q)
     assert suggested_ids(out) and suggested_ids(out) <= DRESSES, out
     assert out["categories"][0]["path"] == "女装/连衣裙"
+    assert out["completions"][0] == {"text": "连衣裙", "count": 3}  # what the shopper is typing
+
+
+@pytest.mark.parametrize("q", ["华为", "huawei", "hw"])
+def test_suggest_completes_a_brand(client: Any, q: str) -> None:
+    assert {"text": "华为", "count": 4} in suggest(client, q=q)["completions"]
 
 
 @pytest.mark.parametrize("q", ["连衣", "lyq"])
@@ -61,7 +67,7 @@ def test_suggest_only_on_shelf(client: Any, q: str) -> None:
 
 def test_suggest_limits(client: Any) -> None:
     assert len(suggest(client, q="h", size=2)["products"]) <= 2
-    assert suggest(client, q="   ")["products"] == []
+    assert suggest(client, q="   ")["products"] == [] and suggest(client, q="   ")["completions"] == []
     assert_invalid(client.get("/suggest", params={"q": "x" * 51}), "q")
     assert_invalid(client.get("/suggest", params={"size": 21}), "size")
     assert_invalid(client.get("/suggest", params={"q": "hua", "shop_id": "a b"}), "shop_id")

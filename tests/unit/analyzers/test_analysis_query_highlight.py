@@ -137,3 +137,22 @@ def test_highlight_spans_wrap_the_same_runs_as_marking_every_character() -> None
                        {"".join(rng.choice("华为ab") for _ in range(2))}, key=len, reverse=True)
         spans = _spans(title, terms)
         assert _wrap_spans(title, spans, "<", ">", str) == _marked_reference(title, spans, "<", ">"), (title, terms)
+
+
+DRESS = "旗袍女2021年新款时尚格子年轻款改良小个子清新少女中国风连衣裙"
+
+
+@pytest.mark.parametrize(("matched", "word"), [
+    ("连衣裙", "连衣裙"), ("lianyiqun", "连衣裙"), ("lyq", "连衣裙"), ("连衣qun", "连衣裙"), ("连yiqun", "连衣裙"),
+    ("uniqlo", "UNIQLO"), ("优衣库", "优衣库"),  # the brand, as the product gives it
+    (DRESS, None),  # the whole title completes to no word
+    ("xyz", None),
+])
+def test_a_completion_input_stands_for_its_word(analyzer, matched: str, word: str | None) -> None:
+    assert analyzer.completion_of(matched, DRESS, "优衣库/UNIQLO") == word
+
+
+@pytest.mark.parametrize(("prefix", "part"), [("hw", "华为"), ("huawei", "华为"), ("华", "华为"), ("hua", "华为"),
+                                              ("hon", "HONOR"), ("xm", None)])
+def test_a_brand_is_completed_as_written_or_in_pinyin(analyzer, prefix: str, part: str | None) -> None:
+    assert analyzer.brand_completing(prefix, "华为/HONOR") == part
