@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
@@ -169,51 +170,42 @@ class Analyzer:
                 terms = sorted({*base, *spelled}, key=len, reverse=True)
         return _highlight.highlight(title, qa, pre=pre, post=post, terms=terms)
 
-    def _words_spelled(self, text: str, spellings: frozenset[str]) -> list[str]:
-        """The whole words of ``text`` whose full pinyin or initials is one of ``spellings``:
-        what a ``lianyiqun`` or ``lyq`` search matched in ``title_pinyin``/``title_initials``.
-        (Query-time only: kept out of the index-time modules, whose code is the analysis version.)"""
-        out: list[str] = []
+    def _spelled_words(self, text: str) -> Iterator[tuple[str, str, str]]:
+        """Each whole CJK word of ``text`` once, with its full pinyin and initials: what the
+        ``title_pinyin``/``title_initials`` fields hold for it. Query-time only (highlighting,
+        completions): kept out of the index-time modules, whose code is the analysis version."""
         for w in dict.fromkeys(self._tok.words(text, search_mode=False)):
             full, init = pinyin.full_and_initials(w)
-            if full and (full in spellings or init in spellings):
-                out.append(w)
-        return out
+            if full:
+                yield w, full, init
 
-    def completion_of(self, matched: str, title: str, brand: str | None = None) -> str | None:
-        """The short text a completion suggestion stands for, to show as what the shopper is typing:
-        the brand or the product word whose input ``matched`` is (``连衣qun``, ``lianyiqun`` and
-        ``lyq`` all stand for 连衣裙); None when it matched the whole title or its pinyin."""
+    def _words_spelled(self, text: str, spellings: frozenset[str]) -> list[str]:
+        """The words of ``text`` a ``lianyiqun`` or ``lyq`` search matched by their pinyin."""
+        return [w for w, full, init in self._spelled_words(text) if full in spellings or init in spellings]
+
+    def completion_of(self, matched: str, title: str) -> str | None:
+        """The word of ``title`` a completion input stands for, to show as what the shopper is
+        typing: ``连衣裙``, ``lianyiqun``, ``lyq`` and ``连衣qun`` all stand for 连衣裙. None for the
+        whole title, its pinyin, or an input that is no word of it (a brand: :meth:`brand_completing`)."""
         if not matched or not isinstance(title, str):
             return None
-        if isinstance(brand, str):
-            for part in brand.replace("/", " / ").split(" / "):
-                if part.strip() and normalize(part) == matched:
-                    return part.strip()
         # The title itself, or its pinyin: longer than any product word's pinyin (4 syllables).
         if len(matched) > _MAX_WORD_PINYIN or matched == normalize(title)[:60]:
             return None
-        for w in dict.fromkeys(self._tok.words(title, search_mode=False)):
-            if len(w) < 2 or w.isascii():
-                continue
-            if matched == w:
-                return w
-            full, init = pinyin.full_and_initials(w)
-            if matched in (full, init) or matched in pinyin.mixed_prefixes(w)[:2]:
+        for w, full, init in self._spelled_words(title):
+            if len(w) >= 2 and (matched in (w, full, init) or matched in pinyin.mixed_prefixes(w)[:2]):
                 return w
         return None
 
     def brand_completing(self, prefix: str, brand: str | None) -> str | None:
-        """The part of ``brand`` that ``prefix`` (normalised) starts, as written or in pinyin or
-        initials (``hw``, ``huawei`` -> 华为); None when none does."""
+        """The part of ``brand`` (split as its completion inputs are) that ``prefix`` starts, as
+        written, in pinyin or in initials (``uni``, ``hw``, ``huawei``); None when none does."""
         if not prefix or not isinstance(brand, str):
             return None
         for part in brand.replace("/", " / ").split(" / "):
             norm = normalize(part).replace(" ", "")
-            if not norm:
-                continue
-            full, init = pinyin.full_and_initials(norm) if not norm.isascii() else ("", "")
-            if norm.startswith(prefix) or (full and (full.startswith(prefix) or init.startswith(prefix))):
+            full, init = pinyin.full_and_initials(norm) if norm and not norm.isascii() else ("", "")
+            if norm and (norm.startswith(prefix) or (full and (full.startswith(prefix) or init.startswith(prefix)))):
                 return part.strip()
         return None
 

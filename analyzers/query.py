@@ -13,7 +13,7 @@ from analyzers import pinyin
 from analyzers.fields import Tokenizer, bigrams_of, chars_of
 from analyzers.normalize import camel_split, is_cjk, script_runs
 from analyzers.synonyms import SynonymTable
-from analyzers.units import _QTY as QUANTITY_RE
+from analyzers.units import _QTY as QUANTITY_RE  # the index's own pattern; see _quantity_free
 from analyzers.units import unit_tokens
 
 #: Longest query text analysed; the rest is ignored (a query is not a document).
@@ -125,12 +125,16 @@ _NETWORK = re.compile(r"[2-5]\s?g", re.IGNORECASE)
 def _quantity_free(text: str) -> str | None:
     """``text`` with its quantities blanked out (``1kg 坚果`` -> ``  坚果``), None when it has none.
 
-    Quantities are found as the index finds them (:func:`analyzers.units.unit_tokens`, on the
-    camel-marked text). A shopper's ``500毫升 保温杯`` or ``洗衣液 3kg`` names the product by its
-    words. Spelled as 1 + kg + 1kg + 1000g, a quantity could pass the character gate alone and
-    outweighed the words four to one, so bean paste sold by the kilo topped ``1kg 坚果``. The
-    quantity still scores (in ``迪奥 花蜜精华水150ml`` it tells the product from its 50 ml
-    sibling), but the gate also needs the other words' characters.
+    Quantities are found as the index finds them (its own pattern and
+    :func:`analyzers.units.unit_tokens`, on the camel-marked text; a public name for the
+    pattern in ``units.py`` would change the analysis version, whose hash covers that module,
+    and ask every index for a reindex over a query-time need).
+
+    A shopper's ``500毫升 保温杯`` or ``洗衣液 3kg`` names the product by its words. Spelled as
+    1 + kg + 1kg + 1000g, a quantity could pass the character gate alone and outweighed the
+    words four to one, so bean paste sold by the kilo topped ``1kg 坚果``. The quantity still
+    scores (in ``迪奥 花蜜精华水150ml`` it tells the product from its 50 ml sibling), but the
+    gate also needs the other words' characters.
     """
     pre = camel_split(text)
     spans = [m.span() for m in QUANTITY_RE.finditer(pre)

@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from elasticsearch import Elasticsearch
-from elasticsearch.helpers import scan, streaming_bulk
+from elasticsearch.helpers import streaming_bulk
 
 from analyzers import INDEX_TEXT_FIELDS, Analyzer
 from indexer.document import build_source
+from indexer.reindex import scan_index
 from schemas.errors import PocketSearchError
 
 #: The stored fields analysis writes: the text fields and the completion inputs.
@@ -94,12 +95,6 @@ def changed_fields(stored: dict[str, Any], fields: dict[str, str], inputs: list[
     return out
 
 
-def _documents(es: Elasticsearch, index: str) -> Iterator[dict[str, Any]]:
-    es.indices.refresh(index=index)
-    yield from scan(es, index=index, query={"query": {"match_all": {}}, "seq_no_primary_term": True},
-                    _source_includes=_SOURCE, size=1000, preserve_order=False, scroll="5m")
-
-
 def analysis_impact(es: Elasticsearch, alias: str, analyzer: Analyzer, *, apply: bool = False, samples: int = 10,
                     progress: Progress | None = None) -> ImpactReport:
     """Compare every document behind ``alias`` with what ``analyzer`` makes of it now.
@@ -117,7 +112,7 @@ def analysis_impact(es: Elasticsearch, alias: str, analyzer: Analyzer, *, apply:
     total = es.count(index=target)["count"]
     pending: list[tuple[str, int]] = []  # (id, seq_no) of the affected: the rewrite reads them whole again
 
-    for hit in _documents(es, target):
+    for hit in scan_index(es, target, _source_includes=_SOURCE, seq_no_primary_term=True):
         report.documents += 1
         if progress and report.documents % 1000 == 0:
             progress("analyse", report.documents, total)

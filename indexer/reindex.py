@@ -218,17 +218,23 @@ def replay(bootstrap: str, topic: str, start: dict[int, int], sink: EsSink, *, s
 
 # ---------------------------------------------------------------- sources
 
-def _from_index(es: Elasticsearch, alias: str) -> Iterator[dict[str, Any]]:
-    """Every ``_source`` behind ``alias``, in index order (a scroll: one consistent snapshot).
+def scan_index(es: Elasticsearch, alias: str, **search: Any) -> Iterator[dict[str, Any]]:
+    """Every hit behind ``alias``, in index order (a scroll: one consistent snapshot); ``search``
+    adds to the request (``_source_includes``, ``seq_no_primary_term``).
 
     The index is refreshed first. A scroll sees only refreshed documents, and the live
-    indexer switches refresh off while it catches up (bulk mode): without the refresh, writes
-    acknowledged before the recorded offsets would be in neither the snapshot nor the
-    catch-up, and the new index would lose them.
+    indexer may switch refresh off while it catches up (bulk mode): without the refresh, writes
+    acknowledged a moment before would be missing (for a reindex: in neither the snapshot nor
+    the catch-up from the recorded offsets, so the new index would lose them).
     """
     es.indices.refresh(index=alias)
-    for hit in scan(es, index=alias, query={"query": {"match_all": {}}}, size=1000, preserve_order=False,
-                    scroll="5m"):
+    yield from scan(es, index=alias, query={"query": {"match_all": {}}}, size=1000, preserve_order=False,
+                    scroll="5m", **search)
+
+
+def _from_index(es: Elasticsearch, alias: str) -> Iterator[dict[str, Any]]:
+    """Every ``_source`` behind ``alias`` (:func:`scan_index`)."""
+    for hit in scan_index(es, alias):
         yield hit["_source"]
 
 

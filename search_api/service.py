@@ -446,8 +446,9 @@ class SearchService:
         products: list[dict[str, Any]] = []
         cats: dict[str, int] = {}
         completions: dict[str, int] = {}
-        stands_for: dict[str, str | None] = {}  # matched input -> what it stood for last (a hint)
+        stands_for: dict[str, str] = {}  # completion input -> the word it stood for last (a hint)
         seen: set[str] = set()
+        titles: set[str] = set()
         for opt in resp["suggest"]["s"][0]["options"]:
             src = opt.get("_source", {})
             # The completion field only holds on-shelf products; this also drops one indexed a
@@ -456,10 +457,10 @@ class SearchService:
                 continue
             seen.add(opt["_id"])
             # One suggestion per listing title: the same title in five shops is one line to show.
-            title_key = f"title:{src.get('listing_key') or src.get('title')}"
-            if title_key in seen:
+            title_key = src.get("listing_key") or src.get("title") or opt["_id"]
+            if title_key in titles:
                 continue
-            seen.add(title_key)
+            titles.add(title_key)
             if len(products) < size:
                 products.append({"id": opt["_id"], "text": src.get("title"), "matched": opt["text"]})
             if src.get("category_path"):
@@ -472,27 +473,26 @@ class SearchService:
                 "products": products, "categories": categories,
                 "took_ms": round((time.perf_counter() - t0) * 1000, 1)}
 
-    def _completion(self, prefix: str, src: dict[str, Any], stands_for: dict[str, str | None]) -> str | None:
-        """The brand or product word a suggested product completes ``prefix`` to (``lyq`` -> 连衣裙):
-        the first of its completion inputs that starts with the prefix and stands for one.
+    def _completion(self, prefix: str, src: dict[str, Any], stands_for: dict[str, str]) -> str | None:
+        """The product word or brand a suggested product completes ``prefix`` to (``lyq`` -> 连衣裙):
+        the word its first input starting with the prefix stands for, else the brand the prefix
+        starts (``hw`` matched the title's pinyin; it is typing 华为).
 
         The word an input stood for on an earlier product is tried first, and kept when this
-        product holds it too (a substring test instead of cutting the title again).
+        product's title holds it too (a substring test instead of cutting the title again).
         """
-        title, brand = src.get("title") or "", src.get("brand")
-        inputs = (src.get("suggest") or {}).get("input") or []
-        for text in inputs:
+        title = src.get("title") or ""
+        for text in (src.get("suggest") or {}).get("input") or []:
             if not text.startswith(prefix):
                 continue
             hint = stands_for.get(text)
-            if hint and (hint == brand or hint in self.analyzer.normalize(f"{title} {brand or ''}")):
+            if hint and hint in self.analyzer.normalize(title):
                 return hint
-            word = self.analyzer.completion_of(text, title, brand)
+            word = self.analyzer.completion_of(text, title)
             if word:
                 stands_for[text] = word
                 return word
-        # Matched by the title's pinyin (huawei, hw): the brand, when that is what was typed.
-        return self.analyzer.brand_completing(prefix, brand)
+        return self.analyzer.brand_completing(prefix, src.get("brand"))
 
     async def product(self, product_id: str) -> dict[str, Any] | None:
         resp = await self.es.options(ignore_status=404).get(index=self.index, id=product_id,
