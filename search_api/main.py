@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import uvicorn
 from elasticsearch import AsyncElasticsearch
@@ -19,6 +19,7 @@ from analyzers import get_analyzer
 from indexer.malloc import freeze_startup_heap
 from schemas.errors import BackendUnavailable, NotFound
 from search_api import errors, merchant
+from search_api.gate import EsGate, GatedEs, new_request
 from search_api.models import Error, Health, SearchResponse, SuggestResponse
 from search_api.params import (
     MAX_Q_CHARS,
@@ -52,7 +53,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                                 connections_per_node=settings.es_connections)
         analyzer = get_analyzer()
         analyzer.warm()
-        app.state.service = SearchService(es, analyzer, settings)
+        gate = EsGate(settings.es_in_flight, settings.es_max_waiting)
+        # GatedEs stands in for the client: the calls a search makes, held to the gate.
+        app.state.service = SearchService(cast(AsyncElasticsearch, GatedEs(es, gate)), analyzer, settings)
         freeze_startup_heap()  # the analyzer's tables out of the collector's full walks
         try:
             yield
@@ -66,6 +69,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                   default_response_class=OrjsonResponse,
                   description="Product search for Chinese marketplaces on stock Elasticsearch.")
     errors.install(app)
+    app.add_middleware(_RequestStart)
     app.include_router(merchant.router)
 
     def service(request: Request) -> SearchService:
@@ -128,6 +132,18 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         return OrjsonResponse({"status": "ready"})
 
     return app
+
+
+class _RequestStart:
+    """Marks where each HTTP request starts, for the ES gate's ordering (pure ASGI: no extra task)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            new_request()
+        await self.app(scope, receive, send)
 
 
 def main() -> None:

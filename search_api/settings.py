@@ -57,6 +57,12 @@ class ApiSettings(BaseSettings):
     es_connections: int = Field(
         32, ge=1, description="HTTP connections to each ES node; above the client count, so a request "
         "never queues in the API for a connection while ES could already be working on it")
+    es_in_flight: int = Field(
+        6, ge=1, description="ES requests this process keeps in flight at once (about ES's search threads); "
+        "the others wait in the API, where a started search's next request goes first (search_api/gate.py)")
+    es_max_waiting: int = Field(
+        1000, ge=1, description="requests waiting for ES in this process before the API answers 503 "
+        "with Retry-After instead of queueing more")
     ranking: RankingWeights = RankingWeights()
     # The indexer's topics and group (same names as IndexerSettings): merchant pending/DLQ look-ups.
     kafka_bootstrap: str = "127.0.0.1:9092"
