@@ -7,20 +7,19 @@ search queue, so under load a recovering search waits in line two to four times:
 real-query mix at 20 clients, a fifth of the searches took twice the median and the p99
 was four times it.
 
-The gate keeps at most ``limit`` requests of this process in ES (about ES's search thread
-count; the rest would only queue there) and queues the others here, where the order can
-be chosen: a request of a search that already had one answered goes before any search's
-first request. A started search then waits in line once, however many requests it needs,
-and it frees its client sooner. Work is never dropped while the queue has room; past
-``max_waiting`` waiting requests the API answers 503 with ``Retry-After`` instead of
-growing a queue no client will wait for.
+The gate keeps at most ``limit`` first requests of this process in ES (about ES's search
+thread count; more would only queue there) and queues the others here, in arrival order. A
+request of a search that already had one answered does not wait at all: it goes in over the
+limit. A started search then waits in line once, however many requests it needs, and frees
+its client sooner. Nothing is dropped while the queue has room; past ``max_waiting``
+waiting requests the API answers 503 with ``Retry-After`` rather than grow a queue no
+shopper waits for.
 """
 
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -30,11 +29,10 @@ from schemas.errors import BackendUnavailable
 
 #: Whether the current request (one asyncio task) already had an ES request answered.
 _STARTED: ContextVar[bool] = ContextVar("pocket_es_started", default=False)
-_URGENT, _FIRST = 0, 1
 
 
 def new_request() -> None:
-    """Mark the start of an API request: its first ES request queues behind started searches."""
+    """Mark the start of an API request: its first ES request takes its turn in the queue."""
     _STARTED.set(False)
 
 
@@ -43,14 +41,15 @@ class Overloaded(BackendUnavailable):
 
 
 class EsGate:
-    """A priority semaphore: at most ``limit`` holders; waiters ordered by (urgency, arrival)."""
+    """At most ``limit`` first requests in ES, the rest waiting in arrival order; the next
+    requests of a started search go in at once, over the limit if need be."""
 
     def __init__(self, limit: int, max_waiting: int) -> None:
         self.limit = limit
         self.max_waiting = max_waiting
+        self.shed = 0  # requests refused past max_waiting
         self._active = 0
-        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
-        self._seq = itertools.count()
+        self._waiters: deque[asyncio.Future[None]] = deque()
 
     @property
     def in_flight(self) -> int:
@@ -58,43 +57,42 @@ class EsGate:
 
     @property
     def waiting(self) -> int:
-        return sum(1 for _, _, f in self._waiters if not f.done())
+        return len(self._waiters)
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
-        """Hold one of the ``limit`` places for one ES request of the current API request."""
-        urgent = _STARTED.get()
-        await self._acquire(_URGENT if urgent else _FIRST)
+        """Hold a place in ES for one request of the current API request."""
+        await self._acquire(urgent=_STARTED.get())
         try:
             yield
         finally:
             self._release()
             _STARTED.set(True)
 
-    async def _acquire(self, priority: int) -> None:
-        if priority == _URGENT or (self._active < self.limit and not self._waiters):
+    async def _acquire(self, *, urgent: bool) -> None:
+        if urgent or (self._active < self.limit and not self._waiters):
             self._active += 1
             return
         if len(self._waiters) >= self.max_waiting:
+            self.shed += 1
             raise Overloaded("search is overloaded, retry shortly")
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiters, (priority, next(self._seq), fut))
+        self._waiters.append(fut)
         try:
             await fut
         except asyncio.CancelledError:
-            # Handed a place just as the request was cancelled (client gone, timeout): pass
-            # it on. A waiter cancelled before that stays in the heap, done, and is skipped.
             if fut.done() and not fut.cancelled():
+                # Handed a place just as its request was cancelled (client gone): pass it on.
                 self._release()
+            else:
+                self._waiters.remove(fut)
             raise
 
     def _release(self) -> None:
         self._active -= 1
-        while self._waiters and self._active < self.limit:
-            _, _, fut = heapq.heappop(self._waiters)
-            if not fut.done():
-                self._active += 1
-                fut.set_result(None)
+        if self._waiters and self._active < self.limit:
+            self._active += 1
+            self._waiters.popleft().set_result(None)  # the place moves to the first waiter
 
 
 class GatedEs:

@@ -13,13 +13,15 @@ from typing import Annotated, Any, cast
 import uvicorn
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.serializer import OrjsonSerializer
-from fastapi import FastAPI, Path, Query, Request
+from fastapi import FastAPI, Path, Query, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from analyzers import get_analyzer
 from indexer.malloc import freeze_startup_heap
 from schemas.errors import BackendUnavailable, NotFound
 from search_api import errors, merchant
-from search_api.gate import EsGate, GatedEs, new_request
+from search_api.gate import EsGate, GatedEs
+from search_api.metrics import ApiMetrics, ObserveRequests
 from search_api.models import Error, Health, SearchResponse, SuggestResponse
 from search_api.params import (
     MAX_Q_CHARS,
@@ -40,6 +42,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {422: {"model": Error}, 503: {"model"
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     """Build the app. One ES client and one analyzer per process, made in the lifespan."""
     settings = settings if settings is not None else ApiSettings()
+    gate = EsGate(settings.es_in_flight, settings.es_max_waiting)
+    metrics = ApiMetrics(gate)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,7 +57,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                                 connections_per_node=settings.es_connections)
         analyzer = get_analyzer()
         analyzer.warm()
-        gate = EsGate(settings.es_in_flight, settings.es_max_waiting)
         # GatedEs stands in for the client: the calls a search makes, held to the gate.
         app.state.service = SearchService(cast(AsyncElasticsearch, GatedEs(es, gate)), analyzer, settings)
         freeze_startup_heap()  # the analyzer's tables out of the collector's full walks
@@ -69,7 +72,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                   default_response_class=OrjsonResponse,
                   description="Product search for Chinese marketplaces on stock Elasticsearch.")
     errors.install(app)
-    app.add_middleware(_RequestStart)
+    app.add_middleware(ObserveRequests, metrics=metrics)
     app.include_router(merchant.router)
 
     def service(request: Request) -> SearchService:
@@ -85,7 +88,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         qp = request.query_params
         params = SearchParams.from_query(parse_query(SearchQuery, qp), parse_attr_params(qp))
         params.validate()
-        return OrjsonResponse(await service(request).search(params))
+        answer = await service(request).search(params)
+        metrics.search_done(answer)
+        return OrjsonResponse(answer)
 
     @app.get("/suggest", response_model=SuggestResponse, responses=_ERRORS,
              openapi_extra={"parameters": query_parameters(SuggestQuery)})
@@ -114,6 +119,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         return OrjsonResponse({"text": text, "normalized": a.normalize(text), "fields": fields,
                                "analysis_version": a.version})
 
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        """Prometheus metrics of this process (search_api/metrics.py)."""
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
     @app.get("/healthz", response_model=Health)
     async def healthz() -> Any:
         """Report that the process is alive."""
@@ -132,18 +142,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         return OrjsonResponse({"status": "ready"})
 
     return app
-
-
-class _RequestStart:
-    """Marks where each HTTP request starts, for the ES gate's ordering (pure ASGI: no extra task)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            new_request()
-        await self.app(scope, receive, send)
 
 
 def main() -> None:

@@ -58,7 +58,7 @@ def test_concurrent_searches_through_a_one_place_gate_answer_as_without_it(
 def test_an_overloaded_api_answers_503_with_retry_after_then_serves(gated: TestClient) -> None:
     gate = _gate(gated)
     assert gated.portal is not None
-    gated.portal.call(gate._acquire, 1)  # ES busy with someone else's search: the one place taken
+    gated.portal.call(lambda: gate._acquire(urgent=False))  # ES busy with someone else's search: the one place taken
     waiting: list[Any] = []
     t = threading.Thread(target=lambda: waiting.append(gated.get("/search", params={"q": "连衣裙"})))
     t.start()
@@ -68,6 +68,7 @@ def test_an_overloaded_api_answers_503_with_retry_after_then_serves(gated: TestC
     assert gate.waiting == 1  # the queue is full
     assert_unavailable(gated.get("/search", params={"q": "手机"}))
     assert_unavailable(gated.get("/suggest", params={"q": "连衣"}))
+    assert gate.shed == 2 and "pocket_api_es_shed_total 2.0" in gated.get("/metrics").text
     gated.portal.call(gate._release)
     t.join(10)
     assert waiting and waiting[0].status_code == 200 and body(waiting[0])["total"] == 3
