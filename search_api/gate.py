@@ -11,9 +11,10 @@ The gate keeps at most ``limit`` first requests of this process in ES (about ES'
 thread count; more would only queue there) and queues the others here, in arrival order. A
 request of a search that already had one answered does not wait at all: it goes in over the
 limit. A started search then waits in line once, however many requests it needs, and frees
-its client sooner. Nothing is dropped while the queue has room; past ``max_waiting``
-waiting requests the API answers 503 with ``Retry-After`` rather than grow a queue no
-shopper waits for.
+its client sooner. Under overload the queue is bounded twice: a request that would be the
+``max_waiting``-th in line, or that waited ``max_wait_s`` without a place, is answered 503
+with ``Retry-After`` at once rather than late. The searches that are served then stay fast,
+instead of every search waiting behind a queue that only grows.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from typing import Any
 
 from schemas.errors import BackendUnavailable
 
+#: How long the oldest waiter may have waited before the newest is served first: longer than
+#: the bursts of a load ES can take (a p99 of 70-150 ms near capacity), shorter than max_wait_s.
+LIFO_AFTER_S = 0.5
 #: Whether the current request (one asyncio task) already had an ES request answered.
 _STARTED: ContextVar[bool] = ContextVar("pocket_es_started", default=False)
 
@@ -44,12 +48,14 @@ class EsGate:
     """At most ``limit`` first requests in ES, the rest waiting in arrival order; the next
     requests of a started search go in at once, over the limit if need be."""
 
-    def __init__(self, limit: int, max_waiting: int) -> None:
+    def __init__(self, limit: int, max_waiting: int, max_wait_s: float | None = None) -> None:
         self.limit = limit
         self.max_waiting = max_waiting
-        self.shed = 0  # requests refused past max_waiting
+        self.max_wait_s = max_wait_s
+        self.shed = 0  # requests refused: the queue full, or waited past max_wait_s
         self._active = 0
-        self._waiters: deque[asyncio.Future[None]] = deque()
+        # (when it began to wait, its place-to-be), oldest first
+        self._waiters: deque[tuple[float, asyncio.Future[None]]] = deque()
 
     @property
     def in_flight(self) -> int:
@@ -76,23 +82,39 @@ class EsGate:
         if len(self._waiters) >= self.max_waiting:
             self.shed += 1
             raise Overloaded("search is overloaded, retry shortly")
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(fut)
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        entry = (loop.time(), fut)
+        self._waiters.append(entry)
         try:
-            await fut
+            # shield: a wait running out must not cancel a place handed over at that moment.
+            await asyncio.wait_for(asyncio.shield(fut), self.max_wait_s)
+        except TimeoutError:
+            if fut.done():
+                return  # handed a place just as the wait ran out: take it
+            self._waiters.remove(entry)
+            self.shed += 1
+            raise Overloaded(f"search is overloaded (waited {self.max_wait_s:g} s), retry shortly") from None
         except asyncio.CancelledError:
-            if fut.done() and not fut.cancelled():
-                # Handed a place just as its request was cancelled (client gone): pass it on.
-                self._release()
+            if fut.done():
+                self._release()  # handed a place just as its request was cancelled (client gone): pass it on
             else:
-                self._waiters.remove(fut)
+                self._waiters.remove(entry)
             raise
 
     def _release(self) -> None:
         self._active -= 1
         if self._waiters and self._active < self.limit:
             self._active += 1
-            self._waiters.popleft().set_result(None)  # the place moves to the first waiter
+            # First come, first served, until the oldest has waited LIFO_AFTER_S: then the queue
+            # is not a burst but more than ES can take, and the newest goes first (adaptive
+            # LIFO). It is served while its shopper still waits; the oldest, whose shopper may
+            # be gone, run out of time and get their 503. Served searches stay fast instead
+            # of all waiting the whole max_wait_s.
+            oldest_since, _ = self._waiters[0]
+            overloaded = asyncio.get_running_loop().time() - oldest_since > LIFO_AFTER_S
+            _, fut = self._waiters.pop() if overloaded else self._waiters.popleft()
+            fut.set_result(None)  # the place moves to that waiter
 
 
 class GatedEs:

@@ -42,7 +42,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {422: {"model": Error}, 503: {"model"
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     """Build the app. One ES client and one analyzer per process, made in the lifespan."""
     settings = settings if settings is not None else ApiSettings()
-    gate = EsGate(settings.es_in_flight, settings.es_max_waiting)
+    gate = EsGate(settings.es_in_flight, settings.es_max_waiting, settings.es_max_wait_ms / 1000)
     metrics = ApiMetrics(gate)
 
     @asynccontextmanager

@@ -63,6 +63,9 @@ class ApiSettings(BaseSettings):
     es_max_waiting: int = Field(
         1000, ge=1, description="requests waiting for ES in this process before the API answers 503 "
         "with Retry-After instead of queueing more")
+    es_max_wait_ms: int = Field(
+        1000, ge=1, description="how long a search may wait in the API for a place in ES before it is "
+        "answered 503 with Retry-After: under overload, a fast refusal instead of a late answer")
     ranking: RankingWeights = RankingWeights()
     # The indexer's topics and group (same names as IndexerSettings): merchant pending/DLQ look-ups.
     kafka_bootstrap: str = "127.0.0.1:9092"

@@ -4,11 +4,12 @@ place leaks when a waiting request is cancelled. Pure asyncio, no services."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 import pytest
 
-from search_api.gate import EsGate, GatedEs, Overloaded, new_request
+from search_api.gate import LIFO_AFTER_S, EsGate, GatedEs, Overloaded, new_request
 
 
 class _Es:
@@ -39,14 +40,25 @@ async def _settle() -> None:
         await asyncio.sleep(0)
 
 
+def _setup(max_waiting: int = 10, max_wait_s: float | None = None
+           ) -> tuple[_Es, EsGate, Callable[..., Coroutine[Any, Any, str]]]:
+    """A one-place gate over a stand-in client, and a search: one API request that sends the
+    ES requests named ``tags`` one after the other, answering with the last."""
+    es, g = _Es(), EsGate(limit=1, max_waiting=max_waiting, max_wait_s=max_wait_s)
+    client = GatedEs(es, g)
+
+    async def search(*tags: str) -> str:
+        new_request()
+        for tag in tags:
+            out = str(await client.search(tag=tag))
+        return out
+
+    return es, g, search
+
+
 def test_first_requests_wait_in_arrival_order_beyond_the_limit() -> None:
     async def main() -> None:
-        es, gate = _Es(), EsGate(limit=1, max_waiting=10)
-        client = GatedEs(es, gate)
-
-        async def search(tag: str) -> str:
-            new_request()
-            return str(await client.search(tag=tag))
+        es, gate, search = _setup()
 
         tasks = [asyncio.create_task(search(t)) for t in "abc"]
         await _settle()
@@ -60,21 +72,11 @@ def test_first_requests_wait_in_arrival_order_beyond_the_limit() -> None:
 
 def test_a_started_search_goes_before_new_ones() -> None:
     async def main() -> None:
-        es, gate = _Es(), EsGate(limit=1, max_waiting=10)
-        client = GatedEs(es, gate)
-
-        async def recovering() -> None:  # a strict search that found nothing, then the relaxed one
-            new_request()
-            await client.search(tag="strict")
-            await client.search(tag="relaxed")
-
-        async def plain(tag: str) -> None:
-            new_request()
-            await client.search(tag=tag)
-
-        rec = asyncio.create_task(recovering())
+        es, gate, search = _setup()
+        # A strict search that found nothing, then the relaxed one.
+        rec = asyncio.create_task(search("strict", "relaxed"))
         await _settle()
-        others = [asyncio.create_task(plain(t)) for t in ("x", "y")]
+        others = [asyncio.create_task(search(t)) for t in ("x", "y")]
         await _settle()
         assert es.calls == ["strict"] and gate.waiting == 2
         es.go("strict")
@@ -91,12 +93,7 @@ def test_a_started_search_goes_before_new_ones() -> None:
 
 def test_past_max_waiting_the_api_sheds_load_with_a_retriable_error() -> None:
     async def main() -> None:
-        es, gate = _Es(), EsGate(limit=1, max_waiting=1)
-        client = GatedEs(es, gate)
-
-        async def search(tag: str) -> str:
-            new_request()
-            return str(await client.search(tag=tag))
+        es, gate, search = _setup(max_waiting=1)
 
         first = asyncio.create_task(search("a"))
         second = asyncio.create_task(search("b"))
@@ -113,12 +110,7 @@ def test_past_max_waiting_the_api_sheds_load_with_a_retriable_error() -> None:
 
 def test_a_cancelled_waiter_leaks_no_place() -> None:
     async def main() -> None:
-        es, gate = _Es(), EsGate(limit=1, max_waiting=10)
-        client = GatedEs(es, gate)
-
-        async def search(tag: str) -> str:
-            new_request()
-            return str(await client.search(tag=tag))
+        es, gate, search = _setup()
 
         first = asyncio.create_task(search("a"))
         gone = asyncio.create_task(search("gone"))  # its client hangs up while it waits
@@ -158,5 +150,42 @@ def test_a_place_handed_to_a_request_cancelled_at_that_moment_passes_on() -> Non
         done_c.set()
         await asyncio.gather(a, c)
         assert b.cancelled() and gate.in_flight == 0
+
+    _run(main)
+
+
+def test_a_request_that_waited_too_long_is_refused_and_leaves_the_queue() -> None:
+    async def main() -> None:
+        es, gate, search = _setup(max_wait_s=0.05)
+
+        slow = asyncio.create_task(search("slow"))  # holds the one place past the others' patience
+        await _settle()
+        with pytest.raises(Overloaded) as err:
+            await search("late")
+        assert "waited 0.05 s" in err.value.detail and err.value.status == 503
+        assert gate.shed == 1 and gate.waiting == 0 and "late" not in es.calls
+        es.go("slow", "next")
+        assert await slow == "slow"
+        assert await search("next") == "next" and gate.in_flight == 0
+
+    _run(main)
+
+
+def test_past_a_burst_the_newest_waiter_goes_first() -> None:
+    """Adaptive LIFO: once the oldest has waited LIFO_AFTER_S, the queue is overload, not a
+    burst, and the newest search is served while its shopper still waits."""
+    async def main() -> None:
+        es, gate, search = _setup()
+
+        tasks = [asyncio.create_task(search("busy")), asyncio.create_task(search("old"))]
+        await asyncio.sleep(LIFO_AFTER_S + 0.02)
+        tasks.append(asyncio.create_task(search("new")))
+        await _settle()
+        es.go("busy")
+        await _settle()
+        assert es.calls == ["busy", "new"]
+        es.go("old", "new")
+        await asyncio.gather(*tasks)
+        assert es.calls == ["busy", "new", "old"] and gate.in_flight == 0
 
     _run(main)
