@@ -13,8 +13,9 @@ request of a search that already had one answered does not wait at all: it goes 
 limit. A started search then waits in line once, however many requests it needs, and frees
 its client sooner. Under overload the queue is bounded twice: a request that would be the
 ``max_waiting``-th in line, or that waited ``max_wait_s`` without a place, is answered 503
-with ``Retry-After`` at once rather than late. The searches that are served then stay fast,
-instead of every search waiting behind a queue that only grows.
+with ``Retry-After`` rather than late; and once the oldest has waited ``LIFO_AFTER_S``, the
+newest goes first (adaptive LIFO). The searches that are served then stay fast, instead of
+every search waiting behind a queue that only grows (``bench/bench_overload.py``).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def new_request() -> None:
 
 
 class Overloaded(BackendUnavailable):
-    """More requests wait for Elasticsearch than the API queues; retry shortly."""
+    """The API's queue for Elasticsearch is full, or a search waited in it too long; retry shortly."""
 
 
 class EsGate:

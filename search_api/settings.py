@@ -58,8 +58,8 @@ class ApiSettings(BaseSettings):
         32, ge=1, description="HTTP connections to each ES node; above the client count, so a request "
         "never queues in the API for a connection while ES could already be working on it")
     es_in_flight: int = Field(
-        6, ge=1, description="ES requests this process keeps in flight at once (about ES's search threads); "
-        "the others wait in the API, where a started search's next request goes first (search_api/gate.py)")
+        6, ge=1, description="searches this process has in ES at once (about ES's search threads); the "
+        "others wait in the API, and a started search's next request never waits (search_api/gate.py)")
     es_max_waiting: int = Field(
         1000, ge=1, description="requests waiting for ES in this process before the API answers 503 "
         "with Retry-After instead of queueing more")
