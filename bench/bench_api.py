@@ -322,12 +322,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_api(alias: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
+def start_api(alias: str, workers: int = 1, *, cwd: Path = ROOT, env: dict[str, str] | None = None
+              ) -> tuple[subprocess.Popen[bytes], str]:
+    """The API of the checkout at ``cwd`` (this one by default) on a free port, with ``env``
+    (``POCKET_*`` settings) over this process's environment; returns when it is ready."""
     port = free_port()
-    env = {**os.environ, "POCKET_ES_URL": ES_URL, "POCKET_INDEX": alias}
+    env = {**os.environ, **(env or {}), "POCKET_ES_URL": ES_URL, "POCKET_INDEX": alias}
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "search_api.main:create_app", "--factory",
                              "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-                             "--log-level", "warning", "--no-access-log"], env=env, cwd=ROOT)
+                             "--log-level", "warning", "--no-access-log"], env=env, cwd=cwd)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
