@@ -34,9 +34,9 @@ __all__ = ["INDEX_TEXT_FIELDS", "Analyzer", "QueryAnalysis", "QueryForm", "get_a
 _INDEX_TIME_MODULES = ("normalize.py", "units.py", "pinyin.py", "dictionary.py", "fields.py")
 _PKG_DIR = Path(__file__).resolve().parent
 #: Query-time synonym files: ops edit synonyms.txt; synonyms_brands.txt is generated.
+SYNONYM_FILES = (DATA_DIR / "synonyms.txt", DATA_DIR / "synonyms_brands.txt")
 #: The longest pinyin of a product word a completion input can hold (four syllables of up to six letters).
 _MAX_WORD_PINYIN = 24
-SYNONYM_FILES = (DATA_DIR / "synonyms.txt", DATA_DIR / "synonyms_brands.txt")
 
 
 def _lib_version(name: str) -> str:
@@ -164,7 +164,8 @@ class Analyzer:
         # No pinyin syllable starts with i, u or v: iphone, ins and uv400 spell no word.
         spellings = frozenset(t for t in qa.pinyin_terms if t[0] not in "iuv")
         if spellings and isinstance(title, str):
-            spelled = self._words_spelled(title, spellings)
+            # The title's words the search matched by their pinyin (full or initials).
+            spelled = [w for w, full, init in self._spelled_words(title) if full in spellings or init in spellings]
             if spelled:
                 base = terms if terms is not None else _highlight.highlight_terms(qa)
                 terms = sorted({*base, *spelled}, key=len, reverse=True)
@@ -178,10 +179,6 @@ class Analyzer:
             full, init = pinyin.full_and_initials(w)
             if full:
                 yield w, full, init
-
-    def _words_spelled(self, text: str, spellings: frozenset[str]) -> list[str]:
-        """The words of ``text`` a ``lianyiqun`` or ``lyq`` search matched by their pinyin."""
-        return [w for w, full, init in self._spelled_words(text) if full in spellings or init in spellings]
 
     def completion_of(self, matched: str, title: str) -> str | None:
         """The word of ``title`` a completion input stands for, to show as what the shopper is

@@ -233,6 +233,15 @@ def compare_replays(modes: dict[str, Captured], rounds: int, subsets: dict[str, 
 
 # ------------------------------------------------------------------ load
 
+def api_search(session: aiohttp.ClientSession, base: str, urls: list[str]) -> Any:
+    """``one(i)``: search ``urls[i]`` through the API at ``base``, and check it answered 200."""
+    async def one(i: int) -> None:
+        async with session.get(base + urls[i]) as r:
+            await r.read()
+            assert r.status == 200, (urls[i], r.status)
+    return one
+
+
 async def run_load(make_request: Any, n_items: int, concurrency: int, total: int) -> dict[str, float]:
     latencies: list[float] = []
     counter = iter(range(total))
@@ -275,10 +284,7 @@ async def measure(api_url: str, urls: list[str], captured: list[list[tuple[str, 
     # No Accept-Encoding, as the elasticsearch client sends none: with aiohttp's default (gzip)
     # ES would compress every direct response, work the API's requests never ask for.
     async with aiohttp.ClientSession(connector=conn, skip_auto_headers=("accept-encoding",)) as session:
-        async def api(i: int) -> None:
-            async with session.get(api_url + urls[i]) as r:
-                await r.read()
-                assert r.status == 200, (urls[i], r.status)
+        api = api_search(session, api_url, urls)
 
         async def direct(i: int) -> None:
             for path, body in captured[i]:

@@ -25,7 +25,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.bench_api import open_catalog, query_mix, run_load, shops_of, start_api, url_of
+from bench.bench_api import api_search, open_catalog, query_mix, run_load, shops_of, start_api, url_of
 from bench.bench_indexer import alternating, es_pid, proc_cpu
 from bench.bench_indexer_ab import parse_variant
 
@@ -49,19 +49,12 @@ def main() -> None:
 
         async def run() -> None:
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100)) as session:
-                def client(base: str) -> Any:
-                    async def one(i: int) -> None:
-                        async with session.get(base + urls[i]) as r:
-                            await r.read()
-                            assert r.status == 200, (urls[i], r.status)
-                    return one
-
                 for _, base in procs.values():  # warm every API and ES the same way
-                    await run_load(client(base), len(urls), 4, len(urls))
+                    await run_load(api_search(session, base, urls), len(urls), 4, len(urls))
                 for rnd, name in alternating(list(procs), args.rounds):
                     proc, base = procs[name]
                     es0, api0 = proc_cpu(es_pid()), proc_cpu(proc.pid)
-                    r = await run_load(client(base), len(urls), args.clients, args.requests)
+                    r = await run_load(api_search(session, base, urls), len(urls), args.clients, args.requests)
                     es_ms = (proc_cpu(es_pid()) - es0) * 1000 / r["n"]
                     api_ms = (proc_cpu(proc.pid) - api0) * 1000 / r["n"]
                     print(f"round {rnd}  {name:<10} p50 {r['p50']:6.1f}  p99 {r['p99']:6.1f} ms  "

@@ -32,7 +32,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.bench_api import finish, open_catalog, query_mix, run_load, shops_of, start_api, url_of
+from bench.bench_api import api_search, finish, open_catalog, query_mix, run_load, shops_of, start_api, url_of
 from bench.bench_indexer import pct
 
 NO_GATE = {"POCKET_ES_IN_FLIGHT": "1000000", "POCKET_ES_MAX_WAITING": "1000000",
@@ -97,10 +97,7 @@ def main() -> None:
             conn = aiohttp.TCPConnector(limit=0)  # open loop: no client-side queue
             async with aiohttp.ClientSession(connector=conn) as session:
                 async def closed(base: str) -> dict[str, float]:
-                    async def f(i: int) -> None:
-                        async with session.get(base + urls[i]) as r:
-                            await r.read()
-                    return await run_load(f, len(urls), 20, 3000)
+                    return await run_load(api_search(session, base, urls), len(urls), 20, 3000)
 
                 for _, base in procs.values():  # warm both
                     await closed(base)

@@ -85,7 +85,8 @@ def changed_fields(stored: dict[str, Any], fields: dict[str, str], inputs: list[
         # Only phrases read positions, and they read title_chars, which no dictionary changes.
         # Elsewhere tokens in another order (segmentation ties resolved another way when the
         # dictionary's word counts move: 痘 痘痘 印 / 痘痘 痘 印) score and match the same.
-        if old != new if name in _POSITIONAL else Counter(old) != Counter(new):
+        differs = old != new if name in _POSITIONAL else Counter(old) != Counter(new)
+        if differs:
             out[name] = _diff(old, new)
     suggest = stored.get(SUGGEST)
     if isinstance(suggest, dict):  # only on-shelf products carry completion inputs

@@ -447,16 +447,15 @@ class SearchService:
         cats: dict[str, int] = {}
         completions: dict[str, int] = {}
         stands_for: dict[str, str] = {}  # completion input -> the word it stood for last (a hint)
-        seen: set[str] = set()
         titles: set[str] = set()
         for opt in resp["suggest"]["s"][0]["options"]:
             src = opt.get("_source", {})
             # The completion field only holds on-shelf products; this also drops one indexed a
             # moment before it went off shelf, and every product of a suspended shop.
-            if not src.get("searchable") or src.get("shop_id") in suspended or opt["_id"] in seen:
+            if not src.get("searchable") or src.get("shop_id") in suspended:
                 continue
-            seen.add(opt["_id"])
-            # One suggestion per listing title: the same title in five shops is one line to show.
+            # One suggestion per listing title: the same title in five shops is one line to show
+            # (and a product whose several inputs matched, one line too).
             title_key = src.get("listing_key") or src.get("title") or opt["_id"]
             if title_key in titles:
                 continue

@@ -69,7 +69,16 @@ GATE_MSM = "3<50%"
 RELAXED_GATE_MSM = "1<30%"
 
 
-def _form_query(form: QueryForm, qa: QueryAnalysis, *, relax: bool, boost: float = 1.0) -> dict[str, Any]:
+def _pinyin_may_gate(qa: QueryAnalysis) -> bool:
+    """Whether pinyin may let a product in: only when every Latin word of the query may be
+    pinyin (lyq, lianyiqun, lyq 红色). Otherwise a Latin brand read as pinyin let anything in
+    (muji量杯 as 母鸡, 流淌的歌声cd as 出道), and a model code (ht ttm22) let 恒拓's iron pills in."""
+    latin = {t for t in qa.words if not any(map(is_cjk, t))}
+    return bool(qa.pinyin_terms) and latin <= set(qa.pinyin_terms)
+
+
+def _form_query(form: QueryForm, qa: QueryAnalysis, *, relax: bool, pinyin_gate: bool,
+                boost: float = 1.0) -> dict[str, Any]:
     w = WEIGHTS
     words = " ".join(form.words)
     chars = " ".join(form.chars)
@@ -111,12 +120,9 @@ def _form_query(form: QueryForm, qa: QueryAnalysis, *, relax: bool, boost: float
     if qa.pinyin_terms:
         pin = " ".join(qa.pinyin_terms)
         should.append({"multi_match": {"query": pin, "fields": list(_PINYIN_FIELDS), "boost": w["pinyin"]}})
-        latin = [t for t in qa.words if not any(map(is_cjk, t))]
-        if set(latin) <= set(qa.pinyin_terms):
-            # A query typed in pinyin (lyq, lianyiqun) finds by pinyin, every term of it; beside
-            # Chinese (lyq 红色), the Chinese must match too. Without that, a Latin brand read as
-            # pinyin let anything in: muji量杯 as 母鸡, 流淌的歌声cd as 出道. A query with a model
-            # code (ht ttm22) is not pinyin: ht would let 恒拓's iron pills in.
+        if pinyin_gate:
+            # A query typed in pinyin finds by pinyin, every term of it; beside Chinese
+            # (lyq 红色), the Chinese must match too.
             by_pinyin: dict[str, Any] = {"multi_match": {"query": pin, "fields": list(_PINYIN_FIELDS),
                                                          "operator": "and"}}
             cjk = [c for c in form.chars if any(map(is_cjk, c))]
@@ -160,8 +166,9 @@ def build_text_query(qa: QueryAnalysis, *, relax: bool = False) -> dict[str, Any
     forms = qa.forms or []
     if not forms:
         return {"match_none": {}}
-    queries = [_form_query(forms[0], qa, relax=relax)]
-    queries += [_form_query(f, qa, relax=relax, boost=WEIGHTS["rewrite"]) for f in forms[1:]]
+    gate = _pinyin_may_gate(qa)  # one answer for every form: it reads the query, not the form
+    queries = [_form_query(forms[0], qa, relax=relax, pinyin_gate=gate)]
+    queries += [_form_query(f, qa, relax=relax, pinyin_gate=gate, boost=WEIGHTS["rewrite"]) for f in forms[1:]]
     if len(queries) == 1:
         return queries[0]
     return {"dis_max": {"queries": queries}}
