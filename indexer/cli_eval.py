@@ -78,3 +78,35 @@ def relevance(
                       f"{scores['baseline']['ndcg@10']:.4f}",
                       f"[{'green' if delta >= 0 else 'red'}]{delta:+.4f}[/]")
     Console().print(table)
+
+
+@eval_app.command("known-items")
+def known_items(
+    catalog: Annotated[list[Path] | None, typer.Option(
+        "--catalog", exists=True, dir_okay=False,
+        help="Catalog JSON-lines file; repeat for several. Default: the three shared catalogs.")] = None,
+    count: Annotated[int, typer.Option("--count", min=1, help="How many queries to make.")] = 500,
+    seed: Annotated[int, typer.Option("--seed", help="Another seed gives another sample.")] = 1,
+    out: Annotated[Path | None, typer.Option(
+        "--out", dir_okay=False, help="Write the judged queries here (default: standard output).")] = None,
+) -> None:
+    """Make judged queries from the catalog itself, for a shop with none: a few words of one
+    title as a shopper types them, and that title's listings as the right answers.
+
+    Example: catalog eval known-items --catalog my_catalog.jsonl --out known.jsonl
+    then: catalog eval relevance --judgments known.jsonl --catalog my_catalog.jsonl
+    """
+    from indexer.known_items import known_item_queries
+    from indexer.relevance import load_catalog
+
+    try:
+        rows = load_catalog(catalog or list(DEFAULT_CATALOGS))
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="--catalog") from err
+    queries = known_item_queries(rows, count=count, seed=seed)
+    text = "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in queries)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+    typer.echo(f"{len(queries)} known-item queries from {len(rows)} products (seed {seed})", err=True)
