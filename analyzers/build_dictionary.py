@@ -9,7 +9,8 @@ Inputs (never the judged relevance labels or Product1M ``labels``):
 * ``catalog/ecommerce_ner.jsonl`` -- the human annotations ``brands``, ``product_words``
   and ``models`` of a general Taobao NER data set (all categories);
 * ``catalog/openbg.jsonl`` -- the ``品牌`` attribute (``Laneige/兰芝`` gives a brand and an
-  alias pair) and the product-type attributes (``产品``, ``护发用品`` ...).
+  alias pair; ``华凌（家电）`` a brand and, in brackets, its category: a product word, not an
+  alias) and the product-type attributes (``产品``, ``护发用品`` ...).
 
 Outputs (words only, no ids, titles or rows of the source data):
 
@@ -17,11 +18,11 @@ Outputs (words only, no ids, titles or rows of the source data):
 * ``analyzers/data/synonyms_brands.txt`` -- brand alias groups in synonyms format.
 
 Filters: CJK words of 2-8 characters or Latin words of 3-20 characters (curated names
-exempt); brand candidates
-that are common Chinese words (jieba frequency >= 1000: ``移动``, ``阳光``) are dropped
-unless listed in ``brand_pairs.tsv``, because as brands they would mislabel everyday
-queries. Rerunning this script changes the dictionary and therefore the analysis version:
-the catalog must be reindexed.
+exempt). Brand candidates that are common Chinese words (jieba frequency >= 1000: ``移动``,
+``阳光``) are dropped unless listed in ``brand_pairs.tsv``, because as brands they would
+mislabel everyday queries; and a word annotated as a product word more often than as a
+brand (``家具``, ``置物架``) is a product word. Rerunning this script changes the dictionary
+and therefore the analysis version: the catalog must be reindexed.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ _NOT_BRANDS = {"其他", "其它", "other", "其他品牌", "见描述", "无", 
                "包邮", "官方", "旗舰店", "专柜", "国产", "进口"}
 # Attributes of openbg.jsonl that name what the product is.
 _PRODUCT_ATTRS = {"产品", "护发用品", "品名", "产品名称", "类型", "款式"}
+#: A ``品牌`` value with its category in brackets (``华凌（家电）``, normalised to ``华凌(家电)``).
+_BRAND_IN_CATEGORY = re.compile(r"(.+?)\s*\((.+)\)")
 _LATIN = re.compile(r"[a-z][a-z0-9&'.\- ]{2,19}")  # 3+ chars: "aa", "ab" are noise
 
 
@@ -105,6 +108,14 @@ def collect(data_dir: Path, *, min_count: int = 1) -> tuple[dict[str, str], list
         for line in obg.open(encoding="utf-8"):
             attrs = json.loads(line).get("attributes", {})
             for value in attrs.get("品牌", []):
+                named = _BRAND_IN_CATEGORY.fullmatch(_clean(value))
+                if named:
+                    # 华凌（家电）, KONO（美妆）: a brand and its category, not two names of one
+                    # brand (those are written Laneige/兰芝). As aliases they rewrote the query
+                    # 家电 into 华凌, and 食品 into four snack brands. The category is a product word.
+                    brands.update(n for n in [named.group(1)] if _ok_word(n))
+                    products.update(n for n in [named.group(2)] if _ok_word(n))
+                    continue
                 names = [_clean(n) for n in re.split(r"[/（）()]", value)]
                 names = [n for n in names if _ok_word(n)]
                 brands.update(names)
@@ -124,6 +135,8 @@ def collect(data_dir: Path, *, min_count: int = 1) -> tuple[dict[str, str], list
         if n < min_count or not _ok_word(word) or word in curated_words:
             continue
         if common.get(word, 0) >= 1000:
+            continue
+        if products[word] > n:  # annotated as a product word more often: 家具, 置物架, 男鞋
             continue
         tags[word] = "brand"
     return tags, alias_groups

@@ -58,3 +58,15 @@ def test_version_changes_with_dictionary_not_synonyms(tmp_path) -> None:
     base = Analyzer(dict_paths=[d1], synonym_paths=[])
     assert Analyzer(dict_paths=[d1], synonym_paths=[s1]).version == base.version
     assert Analyzer(dict_paths=[d2], synonym_paths=[]).version != base.version
+
+
+@pytest.mark.parametrize("query", ["食品级保鲜盒", "二手家电", "数码相机包", "实木家具", "男鞋 休闲"])
+def test_a_category_word_is_neither_a_brand_nor_rewritten_into_one(analyzer, query: str) -> None:
+    """OpenBG writes a brand with its category (华凌（家电）); read as aliases, 家电 became a
+    synonym of 华凌 and 小米, and 食品 was searched as seven snack brands."""
+    qa = analyzer.analyze_query(query)
+    assert qa.brands == [] and qa.synonyms == {} and len(qa.forms) == 1, (qa.brands, qa.synonyms)
+
+
+def test_millet_is_not_rewritten_into_home_appliances(analyzer) -> None:
+    assert analyzer.analyze_query("黄小米").synonyms.get("小米") == ["miui", "xiaomi"]
