@@ -10,12 +10,18 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-_NUM = r"(\d+(?:\.\d+)?)"
-_YUAN = r"(?:元|块钱|块|rmb|¥)?"
+#: A number that is not the tail of a model or size (``ddr3``, ``y510``, ``x27``).
+_NUM = r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)"
+_CURRENCY = r"(?:元|块钱|块|rmb|¥)"
+_YUAN = rf"{_CURRENCY}?"
+#: After 低于/超过 and no currency, the number must end the phrase: 小于2厘米 is a length.
+_BARE_END = r"(?=\s|的|$|[,，。!！?？])"
 _RANGE = re.compile(rf"{_NUM}\s*{_YUAN}\s*(?:-|~|到|至)\s*{_NUM}\s*{_YUAN}(?:之间|左右)?")
-_BELOW = re.compile(rf"(?:(?:低于|不超过|不到|小于)\s*{_NUM}\s*{_YUAN}"
-                    rf"|{_NUM}\s*{_YUAN}\s*(?:以下|以内|之内|内))")
-_ABOVE = re.compile(rf"(?:(?:高于|超过|大于)\s*{_NUM}\s*{_YUAN}|{_NUM}\s*{_YUAN}\s*(?:以上))")
+# 内 alone needs the currency word (100元内): after a bare number it starts a word (8内屏, 12内存).
+_BELOW = re.compile(rf"(?:(?:低于|不超过|不到|小于)\s*{_NUM}\s*(?:{_CURRENCY}|{_BARE_END})"
+                    rf"|{_NUM}\s*(?:{_YUAN}\s*(?:以下|以内|之内)|{_CURRENCY}\s*内))")
+_ABOVE = re.compile(rf"(?:(?:高于|超过|大于)\s*{_NUM}\s*(?:{_CURRENCY}|{_BARE_END})"
+                    rf"|{_NUM}\s*{_YUAN}\s*(?:以上))")
 _CHEAP = re.compile(r"(?:便宜|平价|低价|白菜价)(?:一点|点|些|的)?")
 
 

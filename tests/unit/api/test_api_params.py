@@ -33,6 +33,10 @@ from search_api.params import (
     ("羽绒服1000元以上", "羽绒服", 1000, None, False),
     ("便宜连衣裙", "连衣裙", None, None, True),
     ("手机５００元以下", "手机", None, 500, False),  # full-width digits
+    ("耳机100元内", "耳机", None, 100, False),
+    ("耳机100以内", "耳机", None, 100, False),
+    ("玩具 低于50的", "玩具 的", None, 50, False),
+    ("diy手工礼物高于50", "diy手工礼物", 50, None, False),
 ])
 def test_price_intent(q: str, text: str, lo: float | None, hi: float | None, cheap: bool) -> None:
     rest, intent = parse_price_intent(q)
@@ -42,6 +46,16 @@ def test_price_intent(q: str, text: str, lo: float | None, hi: float | None, che
 
 @pytest.mark.parametrize("q", ["iphone 15", "小米14 Ultra", "3-4人 帐篷", "1.5L 电水壶"])
 def test_a_bare_number_is_no_price(q: str) -> None:
+    assert parse_price_intent(q) == (q, None)
+
+
+@pytest.mark.parametrize("q", [
+    "ddr3内存条", "iphone12内存", "小米8内屏", "奥迪q5内饰", "dn50内丝阀门", "荣威350内顶", "600-12内胎",
+    "hp dl380g6 内存", "小于2厘米的丝绸鞋带",
+])
+def test_a_model_or_a_word_starting_with_nei_is_no_price(q: str) -> None:
+    """Real queries: 内 after a bare number starts a word (内存, 内屏, 内饰), and a number glued
+    to letters is a model (ddr3, y510). Taken as 3元以内, ddr3内存条 found nothing."""
     assert parse_price_intent(q) == (q, None)
 
 
