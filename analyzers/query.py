@@ -176,7 +176,15 @@ def _analyze(tok: Tokenizer, synonyms: SynonymTable, text: str) -> QueryAnalysis
         return empty_query(text)
     norm = original.text
 
-    found = synonyms.find(norm)
+    runs = script_runs(norm)
+    cjk_words = [w for kind, run, _ in runs if kind == "cjk" for w in tok.segmenter.cut(run)]
+    # A brand is a whole word of the query, not a piece the search-mode cut also emits:
+    # 马丁靴 holds 马丁, 三明治 holds 明治 and 卡地亚 holds 卡地, and none of them names a brand.
+    whole = set(cjk_words)
+
+    # So is a brand's alias: 热风枪 is no hotwind, 富士通 no fujifilm, 三星堆 no samsung.
+    found = [(term, alts) for term, alts in synonyms.find(norm)
+             if term in whole or term not in tok.brands or not all(map(is_cjk, term))]
     rewrites: list[QueryForm] = []
     syn_map: dict[str, list[str]] = {}
     for term, alts in found:
@@ -186,11 +194,6 @@ def _analyze(tok: Tokenizer, synonyms: SynonymTable, text: str) -> QueryAnalysis
                 break
             rewrites.append(_form(tok, norm.replace(term, f" {alt} ")))
 
-    runs = script_runs(norm)
-    cjk_words = [w for kind, run, _ in runs if kind == "cjk" for w in tok.segmenter.cut(run)]
-    # A brand is a whole word of the query, not a piece the search-mode cut also emits:
-    # 马丁靴 holds 马丁, 三明治 holds 明治 and 卡地亚 holds 卡地, and none of them names a brand.
-    whole = set(cjk_words)
     brands = tok.brands_in([w for w in original.words if w in whole or not any(map(is_cjk, w))])
     for term in syn_map:  # "lancome" is a brand when its synonym 兰蔻 is one
         if term not in brands and any(a in tok.brands for a in syn_map[term]):

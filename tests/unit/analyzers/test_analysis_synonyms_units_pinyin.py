@@ -40,6 +40,21 @@ def test_brand_alias_is_a_synonym_and_a_brand(analyzer) -> None:
     assert "lancome" in qa.brands
 
 
+@pytest.mark.parametrize("query", ["热风枪加热芯", "富士通pcie转接", "三星堆水杯", "贝多芬奏鸣曲", "金苹果手链"])
+def test_a_brand_inside_another_word_brings_no_alias(analyzer, query: str) -> None:
+    """Real queries: a heat gun is no Hotwind, Fujitsu no Fujifilm, Sanxingdui no Samsung."""
+    qa = analyzer.analyze_query(query)
+    assert qa.synonyms == {} and len(qa.forms) == 1, qa.synonyms
+
+
+@pytest.mark.parametrize(("query", "term", "alt"), [
+    ("三星手机", "三星", "samsung"), ("富士相机", "富士", "fujifilm"), ("苹果手机壳", "苹果手机", "iphone"),
+    ("华为手机壳", "手机", "移动电话"),  # a plain synonym still counts inside a word
+])
+def test_a_whole_brand_word_keeps_its_alias(analyzer, query: str, term: str, alt: str) -> None:
+    assert alt in analyzer.analyze_query(query).synonyms[term]
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("iPhone 128G 深空灰", ["128gb"]),
     ("内存128GB", ["128gb"]),
