@@ -35,6 +35,7 @@ import math
 import random
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,41 @@ def _nospace(q: str) -> str:
     return q.replace(" ", "")
 
 
+@functools.lru_cache(maxsize=1)
+def _homophones() -> dict[str, list[str]]:
+    """Toneless pinyin -> the common characters read so: GB2312's first level (its 3,755 most
+    used hanzi, first bytes 0xB0-0xD7), which is what an IME offers first."""
+    from pypinyin import Style, lazy_pinyin
+
+    by_sound: dict[str, list[str]] = {}
+    for hi in range(0xB0, 0xD8):
+        for lo in range(0xA1, 0xFF):
+            try:
+                ch = bytes((hi, lo)).decode("gb2312")
+            except UnicodeDecodeError:
+                continue
+            by_sound.setdefault(lazy_pinyin(ch, style=Style.NORMAL)[0], []).append(ch)
+    return by_sound
+
+
+def _homophone(q: str) -> str:
+    """One Chinese character typed as another of the same sound (``连衣裙`` -> ``连衣群``), the
+    commonest typo of pinyin input. Which character, and which homophone, follow from the
+    query's own checksum, so every run makes the same typos. A query with no character that
+    has a common homophone stays as it is."""
+    from pypinyin import Style, lazy_pinyin
+
+    sounds = _homophones()
+    spots = [(i, [c for c in sounds.get(lazy_pinyin(ch, style=Style.NORMAL)[0], []) if c != ch])
+             for i, ch in enumerate(q) if "\u4e00" <= ch <= "\u9fff"]
+    spots = [(i, alts) for i, alts in spots if alts]
+    if not spots:
+        return q
+    seed = zlib.crc32(q.encode())
+    i, alts = spots[seed % len(spots)]
+    return q[:i] + alts[(seed // len(spots)) % len(alts)] + q[i + 1:]
+
+
 def _unsold(q: str) -> str:
     """The query with a brand and a model no product has (``鼋鼍 zq9000``): what a shop that does
     not carry them gets typed at it. Short queries then find nothing as typed, and the answer
@@ -85,6 +121,7 @@ def _unsold(q: str) -> str:
 #: Ways the same query reaches a storefront; ``catalog eval relevance --variant NAME``.
 QUERY_VARIANTS: dict[str, Callable[[str], str]] = {
     "traditional": _traditional, "fullwidth": _fullwidth, "nospace": _nospace, "unsold": _unsold,
+    "homophone": _homophone,
 }
 
 

@@ -30,6 +30,19 @@ def test_query_variants_are_how_shoppers_write_the_same_query() -> None:
     assert QUERY_VARIANTS["nospace"]("AHC B5玻尿酸乳液") == "AHCB5玻尿酸乳液"
 
 
+def test_the_homophone_variant_makes_one_same_sound_typo_the_same_way_every_run() -> None:
+    from pypinyin import Style, lazy_pinyin
+
+    typo = QUERY_VARIANTS["homophone"]
+    for q in ("连衣裙", "兰蔻小黑瓶", "AHC B5玻尿酸乳液", "三只松鼠坚果"):
+        t = typo(q)
+        diff = [(a, b) for a, b in zip(q, t, strict=True) if a != b]
+        assert len(diff) == 1, (q, t)
+        assert lazy_pinyin(diff[0][0], style=Style.NORMAL) == lazy_pinyin(diff[0][1], style=Style.NORMAL)
+        assert typo(q) == t
+    assert typo("iphone 15") == "iphone 15"  # no Chinese character: nothing to mistype
+
+
 def test_an_unknown_variant_is_refused_before_any_work() -> None:
     with pytest.raises(ValueError, match="unknown query variant"):
         evaluate(None, variants=["klingon"])
