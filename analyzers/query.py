@@ -64,6 +64,9 @@ class QueryAnalysis:
     pinyin_terms: list[str] = field(default_factory=list)
     #: The query's CJK words as the segmenter cut them (the source of :attr:`pinyin`).
     cjk_words: list[str] = field(default_factory=list)
+    #: Pinyin of each run of two or more characters the segmenter left single (``兰蔻肖黑瓶``
+    #: -> ``xiaoheiping``): a word typed with a wrong homophone, spelled as the title's word.
+    oov_pinyin: list[str] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -177,7 +180,8 @@ def _analyze(tok: Tokenizer, synonyms: SynonymTable, text: str) -> QueryAnalysis
     norm = original.text
 
     runs = script_runs(norm)
-    cjk_words = [w for kind, run, _ in runs if kind == "cjk" for w in tok.segmenter.cut(run)]
+    cuts = [tok.segmenter.cut(run) for kind, run, _ in runs if kind == "cjk"]
+    cjk_words = [w for cut in cuts for w in cut]
     # A brand is a whole word of the query, not a piece the search-mode cut also emits:
     # 马丁靴 holds 马丁, 三明治 holds 明治 and 卡地亚 holds 卡地, and none of them names a brand.
     whole = set(cjk_words)
@@ -204,8 +208,31 @@ def _analyze(tok: Tokenizer, synonyms: SynonymTable, text: str) -> QueryAnalysis
     return QueryAnalysis(
         text=text, normalized=norm, words=original.words, chars=original.chars, brands=brands,
         bigrams=original.bigrams, forms=[original, *rewrites], synonyms=syn_map,
-        pinyin_terms=pinyin_terms, cjk_words=cjk_words,
+        pinyin_terms=pinyin_terms, cjk_words=cjk_words, oov_pinyin=_oov_pinyin(cuts),
     )
+
+
+def _oov_pinyin(cuts: list[list[str]]) -> list[str]:
+    """Pinyin of every run of two or more single characters in the segmenter's cuts.
+
+    A homophone typo breaks a word into characters the dictionary cannot join (``肖黑瓶``,
+    ``不绣钢``); read aloud, the run is the word meant (``xiaoheiping``, ``buxiugang``), which
+    is how the title's word is spelled in ``title_pinyin``. A run that is no typo (``女 夏``)
+    spells a word few titles hold, and the search only scores it.
+    """
+    out: list[str] = []
+    for cut in cuts:
+        pending: list[str] = []
+        for w in [*cut, ""]:
+            if len(w) == 1:
+                pending.append(w)
+                continue
+            if len(pending) >= 2:
+                p = pinyin.full("".join(pending))
+                if p:
+                    out.append(p)
+            pending = []
+    return list(dict.fromkeys(out))
 
 
 def _unique(tokens: list[str]) -> list[str]:

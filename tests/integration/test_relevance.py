@@ -37,7 +37,7 @@ def result(es: Any) -> dict:
         if not judgments.exists() or not all(c.exists() for c in CATALOGS):
             pytest.fail(f"shared data missing under {DATA}", pytrace=False)
         _RESULTS["run"] = evaluate(es, judgments_path=judgments, catalog_paths=CATALOGS,
-                                   index_prefix="eval-it-", variants=VARIANTS)
+                                   index_prefix="eval-it-", variants=(*VARIANTS, "homophone"))
     return _RESULTS["run"]
 
 
@@ -62,6 +62,13 @@ def test_ours_holds_when_shoppers_write_the_query_differently(result: dict, vari
     assert scores["ours"]["ndcg@10"] > scores["baseline"]["ndcg@10"], scores
 
 
+def test_ours_beats_baseline_with_a_homophone_typo_in_every_query(result: dict) -> None:
+    """One character typed as another of the same sound (兰蔻肖黑瓶): the typo breaks the word,
+    and the pinyin of the characters left single spells it again."""
+    scores = result["variants"]["homophone"]
+    assert scores["ours"]["ndcg@10"] > scores["baseline"]["ndcg@10"], scores
+
+
 def test_ours_beats_baseline_on_known_item_queries_made_from_the_catalog(es: Any, tmp_path: Path) -> None:
     """400 queries of two or three words of one title each (jieba's general dictionary, not
     ours), that title's listings judged relevant: no label and no tuning went into them."""
@@ -70,7 +77,10 @@ def test_ours_beats_baseline_on_known_item_queries_made_from_the_catalog(es: Any
     queries = known_item_queries(load_catalog(CATALOGS), count=400, seed=1)
     path = tmp_path / "known_items.jsonl"
     path.write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in queries), encoding="utf-8")
-    result = evaluate(es, judgments_path=path, catalog_paths=CATALOGS, index_prefix="eval-it-ki-")
+    result = evaluate(es, judgments_path=path, catalog_paths=CATALOGS, index_prefix="eval-it-ki-",
+                      variants=["homophone"])
     assert result["queries"] == 400
     assert result["ndcg@10"] > result["baseline"]["ndcg@10"], result
     assert result["mrr@10"] > result["baseline"]["mrr@10"], result
+    typo = result["variants"]["homophone"]
+    assert typo["ours"]["ndcg@10"] > typo["baseline"]["ndcg@10"], typo

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from search_api.text_query import build_text_query
+from search_api.text_query import WEIGHTS, build_text_query
 
 pytestmark = pytest.mark.unit
 
@@ -85,3 +85,17 @@ def test_a_quantity_needs_the_other_words_at_the_gate(analyzer) -> None:
     assert json.dumps(gate, ensure_ascii=False) in json.dumps(build_text_query(analyzer.analyze_query("1kg 坚果")),
                                                               ensure_ascii=False)
     assert '"filter"' not in json.dumps(build_text_query(analyzer.analyze_query("坚果")))
+
+
+@pytest.mark.parametrize(("text", "spelled"), [
+    ("兰蔻肖黑瓶", ["xiaoheiping"]), ("连亿裙", ["lianyiqun"]), ("不绣钢 花台架", ["buxiugang"]),
+    ("连衣裙", []), ("iphone 15", []),
+])
+def test_a_homophone_typo_is_scored_by_the_pinyin_of_the_word_meant(analyzer, text: str,
+                                                                       spelled: list[str]) -> None:
+    """The typo breaks the word into single characters; their pinyin spells the title's word."""
+    qa = analyzer.analyze_query(text)
+    assert qa.oov_pinyin == spelled
+    clause = {"match": {"title_pinyin": {"query": " ".join(spelled), "boost": WEIGHTS["oov_pinyin"]}}}
+    body = json.dumps(build_text_query(qa))
+    assert (json.dumps(clause) in body) == bool(spelled)
