@@ -94,7 +94,7 @@ def _homophones() -> dict[str, list[str]]:
 
 
 def _homophone(q: str) -> str:
-    """One Chinese character typed as another of the same sound (``连衣裙`` -> ``连衣群``), the
+    """One Chinese character typed as another of the same sound (``连衣裙`` -> ``连亿裙``), the
     commonest typo of pinyin input. Which character, and which homophone, follow from the
     query's own checksum, so every run makes the same typos. A query with no character that
     has a common homophone stays as it is."""
