@@ -187,8 +187,8 @@ def _analyze(tok: Tokenizer, synonyms: SynonymTable, text: str) -> QueryAnalysis
     whole = set(cjk_words)
 
     # So is a brand's alias: 热风枪 is no hotwind, 富士通 no fujifilm, 三星堆 no samsung.
-    found = [(term, alts) for term, alts in synonyms.find(norm)
-             if term in whole or term not in tok.brands or not all(map(is_cjk, term))]
+    found = synonyms.find(norm, accept=lambda term: (term in whole or term not in tok.brands
+                                                     or not all(map(is_cjk, term))))
     rewrites: list[QueryForm] = []
     syn_map: dict[str, list[str]] = {}
     for term, alts in found:

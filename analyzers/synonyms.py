@@ -16,6 +16,7 @@ and does not change :attr:`analyzers.Analyzer.version`.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 from analyzers.normalize import normalize
@@ -64,11 +65,13 @@ class SynonymTable:
         """Other terms that ``term`` (already normalised) should also find."""
         return self._rules.get(term, frozenset())
 
-    def find(self, norm: str) -> list[tuple[str, frozenset[str]]]:
+    def find(self, norm: str, accept: Callable[[str], bool] | None = None) -> list[tuple[str, frozenset[str]]]:
         """Every rule term that occurs in the normalised query, longest first, with its alternatives.
 
         Substring matching, because Chinese queries have no spaces (``苹果手机壳`` contains
-        ``手机``). A term already covered by a longer matched term is skipped.
+        ``手机``). A term already covered by a longer matched term is skipped. ``accept`` may
+        refuse a term where it occurs (the query side refuses a brand inside another word); a
+        refused term covers nothing, so a shorter term inside it is still found.
         """
         found: list[tuple[str, frozenset[str]]] = []
         covered: list[tuple[int, int]] = []
@@ -83,6 +86,8 @@ class SynonymTable:
                 if any(s <= start and end <= e for s, e in covered):
                     continue
                 if term.isascii() and not _ascii_bounded(text, start, end):
+                    continue
+                if accept is not None and not accept(term):
                     continue
                 covered.append((start, end))
                 found.append((term, alts))

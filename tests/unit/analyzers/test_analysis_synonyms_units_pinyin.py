@@ -27,6 +27,14 @@ def test_synonyms_found_inside_chinese_query_but_not_inside_latin_words() -> Non
     assert table.find("iphone") == []
 
 
+def test_a_refused_term_covers_nothing() -> None:
+    """A longer term the caller refuses (a brand inside another word) leaves the shorter terms
+    inside it to be found, as if it had no rule."""
+    table = SynonymTable.from_lines(["手机壳, phone case", "手机, 移动电话"])
+    assert [t for t, _ in table.find("华为手机壳")] == ["手机壳"]
+    assert [t for t, _ in table.find("华为手机壳", accept=lambda t: t != "手机壳")] == ["手机"]
+
+
 @pytest.mark.parametrize(("query", "alt"),
                          [("番茄酱", "西红柿"), ("笔记本", "笔记本电脑"), ("T恤女", "体恤")])
 def test_shipped_synonyms_make_rewrites(analyzer, query: str, alt: str) -> None:
