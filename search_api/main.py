@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from analyzers import get_analyzer
 from indexer.malloc import freeze_startup_heap
 from schemas.errors import BackendUnavailable, NotFound
-from search_api import errors, merchant
+from search_api import errors, merchant, spelling
 from search_api.gate import EsGate, GatedEs
 from search_api.metrics import ApiMetrics, ObserveRequests
 from search_api.models import Error, Health, SearchResponse, SuggestResponse
@@ -57,6 +57,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                                 connections_per_node=settings.es_connections)
         analyzer = get_analyzer()
         analyzer.warm()
+        spelling.warm()
         # GatedEs stands in for the client: the calls a search makes, held to the gate.
         app.state.service = SearchService(cast(AsyncElasticsearch, GatedEs(es, gate)), analyzer, settings)
         freeze_startup_heap()  # the analyzer's tables out of the collector's full walks

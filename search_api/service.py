@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import AsyncElasticsearch
+from elasticsearch import ApiError, AsyncElasticsearch
 
 from analyzers import Analyzer, QueryAnalysis
 from schemas.errors import BackendUnavailable
@@ -22,7 +22,8 @@ from search_api.intent import PriceIntent, parse_price_intent
 from search_api.params import SearchParams, SortMode, decode_after, encode_after, printable
 from search_api.settings import ApiSettings, RankingWeights
 from search_api.shops import ShopStatus, not_suspended
-from search_api.text_query import build_text_query
+from search_api.spelling import Spelling, corrected, suggest_request
+from search_api.text_query import GATE_MSM, build_text_query
 
 #: Where a folded search's answer keeps the listing count of each key it shows (``distinct``).
 _SAME = "same_listing"
@@ -306,11 +307,16 @@ class SearchService:
         nearly always finds something, runs in full at once: one round trip instead of two.
         """
         original = qa.text
-        candidates: list[tuple[str, QueryAnalysis, bool, str]] = []  # step, analysis, relax, text
-        fixed = self.analyzer.correct(qa.text)
-        if fixed and fixed != qa.text:
-            candidates.append(("corrected", self.analyzer.analyze_query(fixed), False, fixed))
-        candidates.append(("relaxed", qa, True, original))
+        # step, analysis, relax, text, the text query when not the analysis' own
+        candidates: list[tuple[str, QueryAnalysis, bool, str, dict[str, Any] | None]] = []
+        fixed = self.analyzer.correct(qa.text)  # normalised, like qa.normalized
+        spelled = await self._spell(fixed or qa.normalized)
+        if spelled:  # with the dictionary's correction too, if any
+            sqa = self.analyzer.analyze_query(spelled.text)
+            candidates.append(("corrected", sqa, False, spelled.text, _spelled_query(sqa, spelled)))
+        if fixed and fixed != qa.normalized:
+            candidates.append(("corrected", self.analyzer.analyze_query(fixed), False, fixed, None))
+        candidates.append(("relaxed", qa, True, original, None))
         if len(candidates) == 1:  # nothing to correct: step 2 is the first to try
             resp = await self._run(p, qa, intent, cheap_max, relax=True)
             if _total(resp):
@@ -320,8 +326,8 @@ class SearchService:
         if not candidates and not words:
             return zero, None, qa
         searches: list[dict[str, Any]] = []
-        for _, cqa, relax, _ in candidates:
-            body = self._body(p, cqa, intent, cheap_max, relax=relax)
+        for _, cqa, relax, _, tq in candidates:
+            body = self._body(p, cqa, intent, cheap_max, relax=relax, text_query=tq)
             query = body["query"]
             if "post_filter" in body:
                 query = {"bool": {"must": [query], "filter": [body["post_filter"]]}}
@@ -333,9 +339,9 @@ class SearchService:
                           "query": {"bool": {"filter": [*self.storefront_filters(),
                                                         {"term": {"title_words": w}}]}}}]
         found = [_total(r) for r in (await self.es.msearch(searches=searches))["responses"]]
-        for (step, cqa, relax, used), n in zip(candidates, found, strict=False):
+        for (step, cqa, relax, used, tq), n in zip(candidates, found, strict=False):
             if n:
-                resp = await self._run(p, cqa, intent, cheap_max, relax=relax)
+                resp = await self._run(p, cqa, intent, cheap_max, relax=relax, text_query=tq)
                 if _total(resp):
                     return resp, _recovery(step, original, used), cqa
         if words:
@@ -349,6 +355,18 @@ class SearchService:
             if _total(resp):
                 return resp, {**_recovery("dropped_term", original, rest), "dropped": weakest}, rqa
         return zero, None, qa
+
+    async def _spell(self, norm: str) -> Spelling | None:
+        """``norm`` with its mistyped Latin words replaced by the index's nearest words, or None
+        (:mod:`search_api.spelling`): one small request, only when the query has Latin words."""
+        body = suggest_request(norm)
+        if body is None:
+            return None
+        try:
+            resp = await self.es.search(index=self.index, body=body)
+        except ApiError:  # best effort, like the dictionary's correction; ES unreachable still 503s
+            return None
+        return corrected(norm, resp)
 
     # ------------------------------------------------------------------ answer
 
@@ -520,6 +538,22 @@ def suggest_body(analyzer: Analyzer, q: str, shop_id: str | None, size: int) -> 
                                    "suggest.input"],
             "suggest": {"s": {"prefix": prefix, "completion": {
                 "field": "suggest", "size": size * 3, "contexts": {"scope": [scope]}}}}}
+
+
+def _spelled_query(qa: QueryAnalysis, spelling: Spelling) -> dict[str, Any]:
+    """The text query of a spelling correction: the corrected query, over products that hold
+    each corrected word (or a synonym of it: adidas or 阿迪达斯) and, with them, the rest of the
+    query as the normal gate asks. Otherwise a synonym rewrite of a corrected brand (intel ->
+    英特尔) lets the brand's products in on the brand alone: ``intex沙發`` is no typo of intel's
+    SSDs, and ``satechi支架`` none of Satchi's shoes."""
+    need: list[dict[str, Any]] = []
+    for field, word in spelling.corrections:
+        need.append({"terms": {field: [word, *qa.synonyms.get(word, [])]}} if field == "title_words"
+                    else {"term": {field: word}})
+    rest = [c for c in qa.chars if c not in {word for _, word in spelling.corrections}]
+    if rest:
+        need.append({"match": {"title_chars": {"query": " ".join(rest), "minimum_should_match": GATE_MSM}}})
+    return {"bool": {"must": [build_text_query(qa)], "filter": need}}
 
 
 def _total(resp: Any) -> int:
