@@ -60,6 +60,9 @@ class SuggestResponse(BaseModel):
     products: list[Suggestion]
     categories: list[dict[str, Any]]
     took_ms: float
+    #: True when nothing started with what was typed, and these complete a spelling one edit
+    #: away from it (``addid`` -> adidas).
+    fuzzy: bool = False
 
 
 class Health(BaseModel):

@@ -8,7 +8,9 @@ User text reaches ES only through ``match``-family and ``term`` clauses built by
 from __future__ import annotations
 
 import math
+import re
 import time
+from collections.abc import Container
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -458,14 +460,26 @@ class SearchService:
         t0 = time.perf_counter()
         body = suggest_body(self.analyzer, q, shop_id, size)
         if body is None:
-            return {"query": q, "completions": [], "products": [], "categories": [], "took_ms": 0.0}
+            return {"query": q, "completions": [], "products": [], "categories": [], "took_ms": 0.0,
+                    "fuzzy": False}
         suspended = await self.shops.refresh()
-        resp = await self.es.search(index=self.index, body=body)
+        out = self._suggestions(await self.es.search(index=self.index, body=body), body, suspended, size)
+        fuzzy = fuzzy_suggest_body(body)
+        # A prefix nothing starts with may be mistyped (addid, samsn, lianyq): ask again with one
+        # edit allowed. Only then: the exact completions of a prefix always come first.
+        if not out["products"] and fuzzy is not None:
+            out = self._suggestions(await self.es.search(index=self.index, body=fuzzy), fuzzy, suspended, size)
+            out["fuzzy"] = bool(out["products"])
+        return {"query": q, **out, "took_ms": round((time.perf_counter() - t0) * 1000, 1)}
+
+    def _suggestions(self, resp: Any, body: dict[str, Any], suspended: Container[str], size: int
+                     ) -> dict[str, Any]:
         products: list[dict[str, Any]] = []
         cats: dict[str, int] = {}
         completions: dict[str, int] = {}
         stands_for: dict[str, str] = {}  # completion input -> the word it stood for last (a hint)
         titles: set[str] = set()
+        completion = body["suggest"]["s"]
         for opt in resp["suggest"]["s"][0]["options"]:
             src = opt.get("_source", {})
             # The completion field only holds on-shelf products; this also drops one indexed a
@@ -482,13 +496,14 @@ class SearchService:
                 products.append({"id": opt["_id"], "text": src.get("title"), "matched": opt["text"]})
             if src.get("category_path"):
                 cats[src["category_path"]] = cats.get(src["category_path"], 0) + 1
-            word = self._completion(body["suggest"]["s"]["prefix"], src, stands_for)
+            # A fuzzy option's input does not start with what was typed: it is the input matched.
+            word = self._completion(opt["text"] if "fuzzy" in completion["completion"] else completion["prefix"],
+                                    src, stands_for)
             if word:
                 completions[word] = completions.get(word, 0) + 1
         categories = [{"path": c, "count": n} for c, n in sorted(cats.items(), key=lambda kv: -kv[1])[:5]]
-        return {"query": q, "completions": [{"text": w, "count": n} for w, n in list(completions.items())[:5]],
-                "products": products, "categories": categories,
-                "took_ms": round((time.perf_counter() - t0) * 1000, 1)}
+        return {"completions": [{"text": w, "count": n} for w, n in list(completions.items())[:5]],
+                "products": products, "categories": categories, "fuzzy": False}
 
     def _completion(self, prefix: str, src: dict[str, Any], stands_for: dict[str, str]) -> str | None:
         """The product word or brand a suggested product completes ``prefix`` to (``lyq`` -> 连衣裙):
@@ -538,6 +553,23 @@ def suggest_body(analyzer: Analyzer, q: str, shop_id: str | None, size: int) -> 
                                    "suggest.input"],
             "suggest": {"s": {"prefix": prefix, "completion": {
                 "field": "suggest", "size": size * 3, "contexts": {"scope": [scope]}}}}}
+
+
+#: A typed prefix that may be a mistyped word: five Latin letters or more, a vowel among them.
+#: Shorter, or without a vowel, it is most likely pinyin initials (lyq, xjsgl), where any letter
+#: is one edit from another product's initials.
+_FUZZY_PREFIX = re.compile(r"(?=[a-z]*[aeiou])[a-z]{5,}")
+
+
+def fuzzy_suggest_body(body: dict[str, Any]) -> dict[str, Any] | None:
+    """``body`` (of :func:`suggest_body`) allowing one typo after the first letter, or None when
+    its prefix may not be a mistyped word (see ``_FUZZY_PREFIX``). A Chinese prefix is never
+    fuzzy: two or three characters, one edit away from most others."""
+    completion = body["suggest"]["s"]
+    if not _FUZZY_PREFIX.fullmatch(completion["prefix"]):
+        return None
+    fuzzy = {**completion["completion"], "fuzzy": {"fuzziness": 1, "transpositions": True, "prefix_length": 1}}
+    return {**body, "suggest": {"s": {**completion, "completion": fuzzy}}}
 
 
 def _spelled_query(qa: QueryAnalysis, spelling: Spelling) -> dict[str, Any]:

@@ -102,3 +102,43 @@ def test_a_short_word_is_not_corrected(spell_client: TestClient) -> None:
     """Four letters have too many neighbours one edit away: ``tabe`` stays as typed."""
     resp = spell_client.get("/search", params={"q": "tabe"})
     assert recovery(resp).get("step") != "corrected"
+
+
+# ---------------------------------------------------------------- /suggest
+
+
+def suggest(client: TestClient, **params: Any) -> dict[str, Any]:
+    resp = client.get("/suggest", params=params)
+    assert resp.status_code == 200, resp.text
+    return resp.json()  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("q", ["addid", "adidsa"])
+def test_a_mistyped_prefix_completes_the_word_it_misspells(spell_client: TestClient, q: str) -> None:
+    out = suggest(spell_client, q=q)
+    assert out["fuzzy"] is True
+    assert {p["id"] for p in out["products"]} == {"s-adidas", "s-adidas-zh"}
+    assert [c["text"] for c in out["completions"]][:1] == ["adidas"]
+
+
+def test_a_mistyped_pinyin_prefix_completes_too(spell_client: TestClient) -> None:
+    out = suggest(spell_client, q="lianyq")
+    assert out["fuzzy"] is True and [p["id"] for p in out["products"]] == ["s-dress"]
+
+
+def test_a_prefix_that_completes_as_typed_is_not_fuzzy(spell_client: TestClient) -> None:
+    out = suggest(spell_client, q="adida")
+    assert out["fuzzy"] is False and {p["id"] for p in out["products"]} == {"s-adidas", "s-adidas-zh"}
+
+
+def test_initials_and_short_prefixes_are_not_fuzzy(spell_client: TestClient) -> None:
+    """``xjsgl`` (no vowel: initials) is one letter from the initials of 夏季碎花连衣裙
+    (``xjshl``); ``adix`` is four letters, one edit from too much."""
+    for q in ("xjsgl", "adix"):
+        out = suggest(spell_client, q=q)
+        assert out["fuzzy"] is False and out["products"] == [], (q, out)
+
+
+def test_a_fuzzy_completion_keeps_to_the_shop_and_the_shelf(spell_client: TestClient) -> None:
+    assert suggest(spell_client, q="addid", shop_id=S1)["products"] == []  # adidas sells in S2
+    assert suggest(spell_client, q="zebrx")["products"] == []  # zebrex is off the shelf
