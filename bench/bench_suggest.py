@@ -12,6 +12,12 @@ requests are scoped to a shop. They run against the API benchmark's real catalog
   about: "under 20 ms p99 at the ES side");
 * **API**: ``/suggest`` end to end through the API process.
 
+A prefix that completes to nothing and may be mistyped is asked again with one typo allowed
+(``fuzzy_suggest_body``); the ES run sends that second request too, as the API does, and its
+``took`` counts both. A second set mistypes full-pinyin prefixes of five letters or more (two
+neighbouring letters after the first swapped: ``lianyi`` -> ``lainyi``), so that every prefix
+of it takes the fuzzy path, and times those requests straight to ES.
+
 Bar (issue 5): ES p99 < 20 ms.
 """
 
@@ -31,7 +37,7 @@ import orjson
 from analyzers import get_analyzer
 from analyzers import pinyin as py
 from bench.bench_api import ES_URL, QUERIES, finish, open_catalog, shops_of, start_api
-from search_api.service import suggest_body
+from search_api.service import fuzzy_suggest_body, suggest_body
 
 
 def prefixes(n: int, shops: list[str], seed: int = 9) -> list[dict[str, str]]:
@@ -61,11 +67,26 @@ def prefixes(n: int, shops: list[str], seed: int = 9) -> list[dict[str, str]]:
     return out
 
 
-def es_body(req: dict[str, str], size: int = 8) -> bytes:
-    """The completion request the API sends for ``req`` (its default size: 8)."""
+def typos(reqs: list[dict[str, str]], seed: int = 10) -> list[dict[str, str]]:
+    """The full-pinyin prefixes of five letters or more, two neighbouring letters swapped."""
+    rng = random.Random(seed)
+    out = []
+    for req in reqs:
+        q = req["q"]
+        if len(q) >= 5 and q.isascii() and q.isalpha() and any(v in q for v in "aeiou"):
+            i = rng.randrange(1, len(q) - 1)
+            if q[i] != q[i + 1]:
+                out.append({**req, "q": q[:i] + q[i + 1] + q[i] + q[i + 2:]})
+    return out
+
+
+def es_bodies(req: dict[str, str], size: int = 8) -> tuple[bytes, bytes | None]:
+    """The completion request the API sends for ``req`` (its default size: 8), and the fuzzy one
+    it sends when the first finds nothing (None: the prefix is never asked fuzzily)."""
     body = suggest_body(get_analyzer(), req["q"], req.get("shop_id"), size)
     assert body is not None, req  # every prefix made above has letters or CJK characters
-    return orjson.dumps(body)
+    fuzzy = fuzzy_suggest_body(body)
+    return orjson.dumps(body), orjson.dumps(fuzzy) if fuzzy is not None else None
 
 
 async def load(fn: Any, n_items: int, concurrency: int, total: int) -> tuple[list[float], list[float]]:
@@ -92,32 +113,52 @@ def pct(xs: list[float], p: float) -> float:
 
 async def measure(api_url: str, alias: str, reqs: list[dict[str, str]], total: int
                   ) -> dict[tuple[str, int], tuple[list[float], list[float]]]:
-    bodies = [es_body(r) for r in reqs]
+    bodies = [es_bodies(r) for r in reqs]
+    mistyped = [es_bodies(r)[1] for r in typos(reqs)]
     out: dict[tuple[str, int], tuple[list[float], list[float]]] = {}
     async with aiohttp.ClientSession(skip_auto_headers=("accept-encoding",)) as session:
-        async def direct(i: int) -> float:
-            async with session.post(f"{ES_URL}/{alias}/_search", data=bodies[i],
+        async def send(data: bytes) -> dict[str, Any]:
+            async with session.post(f"{ES_URL}/{alias}/_search", data=data,
                                     headers={"content-type": "application/json"}) as r:
                 body = orjson.loads(await r.read())
                 assert r.status == 200, body
-                return float(body["took"])
+                return body  # type: ignore[no-any-return]
+
+        def found(body: dict[str, Any]) -> bool:
+            return bool(body["suggest"]["s"][0]["options"])
+
+        async def direct(i: int) -> float:
+            exact, fuzzy = bodies[i]
+            body = await send(exact)
+            took = float(body["took"])
+            if not found(body) and fuzzy is not None:
+                took += float((await send(fuzzy))["took"])
+            return took
+
+        async def typo(i: int) -> float:
+            body = await send(mistyped[i])  # type: ignore[arg-type]  # every one has a fuzzy body
+            return float(body["took"])
 
         async def api(i: int) -> None:
             async with session.get(api_url + "/suggest?" + urlencode(reqs[i])) as r:
                 await r.read()
                 assert r.status == 200, (reqs[i], r.status)
 
-        answered = 0
-        for i in range(len(reqs)):  # once through: how many prefixes find a product at all
-            async with session.post(f"{ES_URL}/{alias}/_search", data=bodies[i],
-                                    headers={"content-type": "application/json"}) as r:
-                answered += bool(orjson.loads(await r.read())["suggest"]["s"][0]["options"])
-        print(f"prefixes with at least one suggestion: {answered} of {len(reqs)}")
+        answered = fuzzily = 0
+        for exact, fuzzy in bodies:  # once through: how many prefixes find a product at all
+            if found(await send(exact)):
+                answered += 1
+            elif fuzzy is not None and found(await send(fuzzy)):
+                fuzzily += 1
+        print(f"prefixes with at least one suggestion: {answered} of {len(reqs)}, and {fuzzily} more "
+              "with one typo allowed")
+        typo_found = sum([found(await send(b)) for b in mistyped])  # type: ignore[arg-type]
+        print(f"mistyped full-pinyin prefixes: {typo_found} of {len(mistyped)} find a suggestion fuzzily")
         for fn in (direct, api):
             await load(fn, len(reqs), 4, 400)  # warm
         for concurrency in (1, 20):
-            for name, fn in (("ES", direct), ("API", api)):
-                out[(name, concurrency)] = await load(fn, len(reqs), concurrency, total)
+            for name, fn, n in (("ES", direct, len(reqs)), ("API", api, len(reqs)), ("typo", typo, len(mistyped))):
+                out[(name, concurrency)] = await load(fn, n, concurrency, total)
     return out
 
 
@@ -144,8 +185,9 @@ def main() -> None:
         t50 = f"{statistics.median(took):12.1f}" if took else f"{'':12}"
         t99 = f"{pct(took, 0.99):12.1f}" if took else f"{'':12}"
         print(f"{name:5} {c:>7} {statistics.median(wall):8.2f} {pct(wall, 0.99):8.2f} {t50} {t99}")
-    took99 = max(pct(res[("ES", c)][1], 0.99) for c in (1, 20))
-    print(f"\nES p99 (took, worst of 1 and 20 clients): {took99:.1f} ms (bar < 20): "
+    print("(typo: a mistyped full-pinyin prefix's fuzzy request alone, straight to ES)")
+    took99 = max(pct(res[(name, c)][1], 0.99) for c in (1, 20) for name in ("ES", "typo"))
+    print(f"\nES p99 (took, worst of 1 and 20 clients, typos included): {took99:.1f} ms (bar < 20): "
           f"{'PASS' if took99 < 20 else 'FAIL'}")
 
 
