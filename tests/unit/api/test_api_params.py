@@ -37,6 +37,8 @@ from search_api.params import (
     ("耳机100以内", "耳机", None, 100, False),
     ("玩具 低于50的", "玩具 的", None, 50, False),
     ("diy手工礼物高于50", "diy手工礼物", 50, None, False),
+    ("柜子 宽 100元以下", "柜子 宽", None, 100, False),  # yuan said: a price even after a measure
+    ("宽度 40以内 柜子 200元以下", "宽度 40以内 柜子", None, 200, False),
 ])
 def test_price_intent(q: str, text: str, lo: float | None, hi: float | None, cheap: bool) -> None:
     rest, intent = parse_price_intent(q)
@@ -56,6 +58,13 @@ def test_a_bare_number_is_no_price(q: str) -> None:
 def test_a_model_or_a_word_starting_with_nei_is_no_price(q: str) -> None:
     """Real queries: 内 after a bare number starts a word (内存, 内屏, 内饰), and a number glued
     to letters is a model (ddr3, y510). Taken as 3元以内, ddr3内存条 found nothing."""
+    assert parse_price_intent(q) == (q, None)
+
+
+@pytest.mark.parametrize("q", ["卫浴浴室柜太空铝宽40以内", "身高160以下 连衣裙", "长度50以下", "尺寸30以下",
+                               "腰围80以下", "年龄3以下"])
+def test_a_number_after_a_measure_is_that_measure(q: str) -> None:
+    """宽40以内 is a width (a real query was searched under 40 yuan), 身高160以下 a height."""
     assert parse_price_intent(q) == (q, None)
 
 
