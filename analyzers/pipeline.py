@@ -194,6 +194,20 @@ class Analyzer:
                 return w
         return None
 
+    def word_completing(self, prefix: str, title: str) -> str | None:
+        """The first word of ``title`` (two characters or more) that ``prefix`` starts, as written
+        or in full pinyin: a matched title holds the word being typed (``lanco`` -> lancome,
+        ``xiaohei`` -> 小黑瓶) when its words are in no completion input of their own."""
+        if not prefix or not isinstance(title, str):
+            return None
+        for w in dict.fromkeys(self._tok.words(normalize(title), search_mode=False)):
+            if len(w) < 2:
+                continue
+            if w.startswith(prefix) or (prefix.isascii() and not w.isascii()
+                                        and pinyin.full(w).startswith(prefix)):
+                return w
+        return None
+
     def brand_completing(self, prefix: str, brand: str | None) -> str | None:
         """The part of ``brand`` (split as its completion inputs are) that ``prefix`` starts, as
         written, in pinyin or in initials (``uni``, ``hw``, ``huawei``); None when none does."""

@@ -524,7 +524,7 @@ class SearchService:
             if word:
                 stands_for[text] = word
                 return word
-        return self.analyzer.brand_completing(prefix, src.get("brand"))
+        return self.analyzer.brand_completing(prefix, src.get("brand")) or self.analyzer.word_completing(prefix, title)
 
     async def product(self, product_id: str) -> dict[str, Any] | None:
         resp = await self.es.options(ignore_status=404).get(index=self.index, id=product_id,

@@ -29,6 +29,7 @@ PRODUCTS = [
     _p("s-sofa", S1, "北欧布艺沙发 三人位", "家居", ["家具", "沙发"], {}, 1999),
     _p("s-dress", S1, "夏季碎花连衣裙 女", "花间", ["女装", "连衣裙"], {}, 129),
     _p("s-table", S1, "北欧实木餐桌 table 小户型", "木作", ["家具", "餐桌"], {}, 899),
+    _p("s-lancome", S1, "Lancome 兰蔻小黑瓶精华肌底液", "兰蔻", ["美妆护肤", "精华"], {}, 760),
     _p("s-hidden", S1, "zebrex 斑马条纹收纳盒", "zebrex", ["家居", "收纳"], {}, 39, status="off_shelf"),
 ]
 
@@ -142,3 +143,11 @@ def test_initials_and_short_prefixes_are_not_fuzzy(spell_client: TestClient) -> 
 def test_a_fuzzy_completion_keeps_to_the_shop_and_the_shelf(spell_client: TestClient) -> None:
     assert suggest(spell_client, q="addid", shop_id=S1)["products"] == []  # adidas sells in S2
     assert suggest(spell_client, q="zebrx")["products"] == []  # zebrex is off the shelf
+
+
+def test_a_matched_title_completes_the_word_being_typed(spell_client: TestClient) -> None:
+    """``lanco`` matches the whole title; lancome is in no input of its own (the brand is 兰蔻,
+    lankou in pinyin), and is what the shopper is typing."""
+    out = suggest(spell_client, q="lanco")
+    assert [p["id"] for p in out["products"]] == ["s-lancome"]
+    assert out["completions"] == [{"text": "lancome", "count": 1}]

@@ -156,3 +156,13 @@ def test_a_completion_input_stands_for_its_word(analyzer, matched: str, word: st
                                               ("hon", "HONOR"), ("xm", None)])
 def test_a_brand_is_completed_as_written_or_in_pinyin(analyzer, prefix: str, part: str | None) -> None:
     assert analyzer.brand_completing(prefix, "华为/HONOR") == part
+
+
+@pytest.mark.parametrize(("prefix", "word"), [
+    ("lanco", "lancome"), ("xiaohei", "小黑瓶"), ("小黑", "小黑瓶"), ("jingh", "精华"),
+    ("lancomex", None), ("y", None),  # no word starts so
+])
+def test_a_matched_title_completes_the_word_being_typed(analyzer, prefix: str, word: str | None) -> None:
+    """``lanco`` matched the whole title as a completion input: the word it is typing is
+    lancome, which has no input of its own (the product's brand is 兰蔻)."""
+    assert analyzer.word_completing(prefix, "Lancome 兰蔻小黑瓶精华肌底液") == word
