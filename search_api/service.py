@@ -17,7 +17,7 @@ from typing import Any
 
 from elasticsearch import ApiError, AsyncElasticsearch
 
-from analyzers import Analyzer, QueryAnalysis
+from analyzers import Analyzer, QueryAnalysis, pinyin
 from schemas.errors import BackendUnavailable
 from search_api.facets import build_aggs, parse_facets
 from search_api.intent import PriceIntent, parse_price_intent
@@ -465,8 +465,8 @@ class SearchService:
         suspended = await self.shops.refresh()
         out = self._suggestions(await self.es.search(index=self.index, body=body), body, suspended, size)
         fuzzy = fuzzy_suggest_body(body)
-        # A prefix nothing starts with may be mistyped (addid, samsn, lianyq): ask again with one
-        # edit allowed. Only then: the exact completions of a prefix always come first.
+        # A prefix nothing starts with may be mistyped (addid, lianyq, 连依): ask again, with one
+        # edit allowed or by its pinyin. Only then: what starts with the prefix always comes first.
         if not out["products"] and fuzzy is not None:
             out = self._suggestions(await self.es.search(index=self.index, body=fuzzy), fuzzy, suspended, size)
             out["fuzzy"] = bool(out["products"])
@@ -559,17 +559,29 @@ def suggest_body(analyzer: Analyzer, q: str, shop_id: str | None, size: int) -> 
 #: Shorter, or without a vowel, it is most likely pinyin initials (lyq, xjsgl), where any letter
 #: is one edit from another product's initials.
 _FUZZY_PREFIX = re.compile(r"(?=[a-z]*[aeiou])[a-z]{5,}")
+#: A Chinese prefix that may hold a homophone typo: two characters or more, then maybe the
+#: Latin letters of the next syllable being typed (连依, 连依q).
+_HOMOPHONE_PREFIX = re.compile(r"([\u4e00-\u9fff]{2,})([a-z]*)")
 
 
 def fuzzy_suggest_body(body: dict[str, Any]) -> dict[str, Any] | None:
-    """``body`` (of :func:`suggest_body`) allowing one typo after the first letter, or None when
-    its prefix may not be a mistyped word (see ``_FUZZY_PREFIX``). A Chinese prefix is never
-    fuzzy: two or three characters, one edit away from most others."""
+    """``body`` (of :func:`suggest_body`) asked again for a prefix that completes to nothing,
+    or None when it is not worth asking:
+
+    - a Latin prefix (see ``_FUZZY_PREFIX``) with one typo allowed after the first letter
+      (``addid`` -> adidas);
+    - a Chinese prefix (see ``_HOMOPHONE_PREFIX``) by its pinyin, which the titles' pinyin inputs
+      complete: a pinyin IME's wrong homophone (``连依`` -> lianyi -> 连衣裙). One edit on the
+      characters would be no help: two or three characters are one edit from most others.
+    """
     completion = body["suggest"]["s"]
-    if not _FUZZY_PREFIX.fullmatch(completion["prefix"]):
-        return None
-    fuzzy = {**completion["completion"], "fuzzy": {"fuzziness": 1, "transpositions": True, "prefix_length": 1}}
-    return {**body, "suggest": {"s": {**completion, "completion": fuzzy}}}
+    prefix = completion["prefix"]
+    if _FUZZY_PREFIX.fullmatch(prefix):
+        fuzzy = {**completion["completion"], "fuzzy": {"fuzziness": 1, "transpositions": True, "prefix_length": 1}}
+        return {**body, "suggest": {"s": {**completion, "completion": fuzzy}}}
+    if (m := _HOMOPHONE_PREFIX.fullmatch(prefix)) and (spelled := pinyin.full(m.group(1))):
+        return {**body, "suggest": {"s": {**completion, "prefix": spelled + m.group(2)}}}
+    return None
 
 
 def _spelled_query(qa: QueryAnalysis, spelling: Spelling) -> dict[str, Any]:

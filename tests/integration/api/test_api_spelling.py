@@ -151,3 +151,11 @@ def test_a_matched_title_completes_the_word_being_typed(spell_client: TestClient
     out = suggest(spell_client, q="lanco")
     assert [p["id"] for p in out["products"]] == ["s-lancome"]
     assert out["completions"] == [{"text": "lancome", "count": 1}]
+
+
+@pytest.mark.parametrize("q", ["连依", "连依q"])
+def test_a_homophone_typo_completes_by_its_pinyin(spell_client: TestClient, q: str) -> None:
+    """A pinyin IME's wrong character (依 for 衣): the pinyin inputs of the titles complete it."""
+    out = suggest(spell_client, q=q)
+    assert out["fuzzy"] is True and [p["id"] for p in out["products"]] == ["s-dress"]
+    assert out["completions"] == [{"text": "连衣裙", "count": 1}]

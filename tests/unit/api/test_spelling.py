@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from search_api.service import fuzzy_suggest_body
 from search_api.spelling import Spelling, corrected, latin_words, suggest_request
 
 
@@ -68,3 +71,28 @@ def test_a_model_or_a_fragment_is_no_correction() -> None:
 def test_no_option_no_correction() -> None:
     assert corrected("koozy", {"suggest": {"w1": [entry("koozy")]}}) is None
     assert corrected("koozy", {}) is None
+
+
+def completion_body(prefix: str) -> dict[str, Any]:
+    return {"size": 0, "suggest": {"s": {"prefix": prefix, "completion": {"field": "suggest", "size": 24}}}}
+
+
+def test_a_latin_prefix_is_asked_again_with_one_typo() -> None:
+    again = fuzzy_suggest_body(completion_body("addid"))
+    assert again is not None and again["suggest"]["s"]["prefix"] == "addid"
+    assert again["suggest"]["s"]["completion"]["fuzzy"] == {"fuzziness": 1, "transpositions": True,
+                                                           "prefix_length": 1}
+    assert again["suggest"]["s"]["completion"]["field"] == "suggest"
+
+
+def test_a_chinese_prefix_is_asked_again_by_its_pinyin() -> None:
+    for typed, spelled in [("连依", "lianyi"), ("连依q", "lianyiq"), ("运东鞋", "yundongxie")]:
+        again = fuzzy_suggest_body(completion_body(typed))
+        assert again is not None and again["suggest"]["s"]["prefix"] == spelled
+        assert "fuzzy" not in again["suggest"]["s"]["completion"]
+
+
+@pytest.mark.parametrize("prefix", ["adid", "lyqxz", "连", "连衣 q", "3d打印"])
+def test_prefixes_not_asked_again(prefix: str) -> None:
+    """Four letters, initials (no vowel), one character, and text that is not a word being typed."""
+    assert fuzzy_suggest_body(completion_body(prefix)) is None
