@@ -12,8 +12,8 @@ requests are scoped to a shop. They run against the API benchmark's real catalog
   about: "under 20 ms p99 at the ES side");
 * **API**: ``/suggest`` end to end through the API process.
 
-A prefix that completes to nothing and may be mistyped is asked again with one typo allowed
-(``fuzzy_suggest_body``); the ES run sends that second request too, as the API does, and its
+A prefix that completes to nothing and may be mistyped is asked again, with one typo allowed
+or a Chinese prefix by its pinyin (``fuzzy_suggest_body``); the ES run sends that second request too, as the API does, and its
 ``took`` counts both. A second set mistypes full-pinyin prefixes of five letters or more (two
 neighbouring letters after the first swapped: ``lianyi`` -> ``lainyi``), so that every prefix
 of it takes the fuzzy path, and times those requests straight to ES.
@@ -151,7 +151,7 @@ async def measure(api_url: str, alias: str, reqs: list[dict[str, str]], total: i
             elif fuzzy is not None and found(await send(fuzzy)):
                 fuzzily += 1
         print(f"prefixes with at least one suggestion: {answered} of {len(reqs)}, and {fuzzily} more "
-              "with one typo allowed")
+              "asked again (one typo allowed, or a Chinese prefix by its pinyin)")
         typo_found = sum([found(await send(b)) for b in mistyped])  # type: ignore[arg-type]
         print(f"mistyped full-pinyin prefixes: {typo_found} of {len(mistyped)} find a suggestion fuzzily")
         for fn in (direct, api):
