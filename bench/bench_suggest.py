@@ -13,10 +13,11 @@ requests are scoped to a shop. They run against the API benchmark's real catalog
 * **API**: ``/suggest`` end to end through the API process.
 
 A prefix that completes to nothing and may be mistyped is asked again, with one typo allowed
-or a Chinese prefix by its pinyin (``fuzzy_suggest_body``); the ES run sends that second request too, as the API does, and its
-``took`` counts both. A second set mistypes full-pinyin prefixes of five letters or more (two
-neighbouring letters after the first swapped: ``lianyi`` -> ``lainyi``), so that every prefix
-of it takes the fuzzy path, and times those requests straight to ES.
+or a Chinese prefix by its pinyin (``fuzzy_suggest_body``); the ES run sends that second
+request too, as the API does, and its ``took`` counts both. A second set mistypes
+full-pinyin prefixes of five letters or more (two neighbouring letters after the first
+swapped: ``lianyi`` -> ``lainyi``), so that every prefix of it takes the fuzzy path, and
+times those requests straight to ES.
 
 Bar (issue 5): ES p99 < 20 ms.
 """

@@ -44,6 +44,7 @@ ENGLISH_ZIPF = 2.5
 #: Letters of the shortest correction: a model part (``tit`` of ``tit-al00``) is no word.
 _SHORTEST_OPTION = 4
 _LATIN_RUN = re.compile(r"[a-z]+")
+_WORD = re.compile(r"(?<![a-z0-9])[a-z]+(?![a-z0-9])")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 #: Suggestion names start with the field they read: words, or the pinyin of words.
 _FIELDS = {"w": "title_words", "p": "title_pinyin"}
@@ -60,9 +61,9 @@ def warm() -> None:
 
 
 def latin_words(norm: str) -> list[str]:
-    """The Latin words of a normalised query that may be typos, once each."""
-    return list(dict.fromkeys(w for w in _LATIN_RUN.findall(norm)
-                              if len(w) >= ONE_TYPO_FROM and not _english(w)))
+    """The Latin words of a normalised query that may be typos, once each. Letters glued to
+    digits are part of a model (``vivoy52s``, ``samsunga72``, ``iqooz1``): not a word to spell."""
+    return list(dict.fromkeys(w for w in _WORD.findall(norm) if len(w) >= ONE_TYPO_FROM and not _english(w)))
 
 
 def suggest_request(norm: str) -> dict[str, Any] | None:
@@ -109,7 +110,7 @@ def corrected(norm: str, resp: Any) -> Spelling | None:
                     best[entry["text"]] = cand
     if not best:
         return None
-    fixed = _LATIN_RUN.sub(lambda m: best[m.group()][2] if m.group() in best else m.group(), norm)
+    fixed = _WORD.sub(lambda m: best[m.group()][2] if m.group() in best else m.group(), norm)
     return Spelling(fixed, [(field, text) for _, _, text, field in best.values()]) if fixed != norm else None
 
 

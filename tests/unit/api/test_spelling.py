@@ -23,7 +23,9 @@ def test_which_words_may_be_typos() -> None:
     assert latin_words("addidas 运动鞋 addidas") == ["addidas"]
     assert latin_words("nkie跑鞋") == []  # four letters: too many neighbours
     assert latin_words("tablet 支架") == []  # an English word is meant as typed
-    assert latin_words("iphnoe15promax") == ["iphnoe", "promax"]
+    # Letters glued to digits belong to a model: vivoy52s is no typo of vivov52s.
+    assert latin_words("vivoy52s手机 samsunga72 iqooz1") == []
+    assert latin_words("华为matebookd屏幕") == ["matebookd"]
 
 
 def test_the_request_reads_words_and_for_a_latin_query_their_pinyin() -> None:
