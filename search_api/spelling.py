@@ -10,13 +10,17 @@ nearest title word's pinyin.
 Most Latin words that no title holds are no typos but names the catalog lacks, and one edit
 from some other word (``stitch``/``switch``, ``rolex``/``rosex``, ``hair``/``haier``). So:
 
-- only a search that found nothing asks, never one with results;
+- only a search that found nothing asks, never one with results (of the real queries that
+  find something, the few a correction would also fit are mostly models read wrongly);
 - a typo is counted as Meilisearch counts it: one edit from five letters, two from nine;
   shorter words have too many neighbours;
 - a word English text uses (Zipf frequency 2.5 or more in ``wordfreq``, about once in three
   million words: ``rolex``, ``tablet``, ``crocs``) is taken as meant, not as a typo;
 - a word is spelled as pinyin only from eight letters (three syllables or so: ``lianyiqn``);
-  shorter Latin words are mostly names (``sepai``, ``dapong``), and near some pinyin anyway.
+  shorter Latin words are mostly names (``sepai``, ``dapong``), and near some pinyin anyway;
+- letters glued to digits are part of a model (``vivoy52s``, ``samsunga72``), not a word;
+- the corrected search must find the corrected word (or a synonym of it) together with the
+  rest of the query (``SearchService``'s ``_spelled_query``).
 
 The suggester answers from the whole index, other shops and products off the shelf included.
 A correction is therefore only a candidate: the service probes it under the storefront's
