@@ -98,7 +98,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     async def suggest(request: Request) -> Any:
         """Suggest products and categories for a prefix (Chinese, pinyin or initials)."""
         query = parse_query(SuggestQuery, request.query_params)
-        return OrjsonResponse(await service(request).suggest(query.q, query.shop_id, query.size))
+        answer = await service(request).suggest(query.q, query.shop_id, query.size)
+        metrics.suggest_done(answer)
+        return OrjsonResponse(answer)
 
     @app.get("/products/{product_id}", responses={404: {"model": Error}, **_ERRORS})
     async def product(

@@ -1,7 +1,8 @@
 """Prometheus metrics of one API process, served at ``GET /metrics`` (own registry per app).
 
 What an operator of a storefront search watches: requests and their latency by route and
-status, how text searches end (found, recovered by which step, empty), and the ES gate:
+status, how text searches end (found, recovered by which step, empty), how suggestions end
+(found, fuzzy, empty), and the ES gate:
 requests in ES, waiting in the API, and shed with a 503 (search_api/gate.py).
 """
 
@@ -44,6 +45,10 @@ class ApiMetrics:
         self.searches = Counter(
             "pocket_api_searches", "Searches with text by how they ended: found (the query as typed), "
             "recovered (by step: corrected, relaxed, dropped_term) or empty", ["outcome", "step"], registry=r)
+        self.suggests = Counter(
+            "pocket_api_suggests", "Suggestions by how they ended: found (what starts with the prefix), "
+            "fuzzy (only when asked again: a typo allowed, or a Chinese prefix by its pinyin) or empty",
+            ["outcome"], registry=r)
         r.register(_GateCollector(gate))
 
     def search_done(self, answer: dict[str, Any]) -> None:
@@ -55,6 +60,12 @@ class ApiMetrics:
             self.searches.labels("recovered", step).inc()
         else:
             self.searches.labels("found" if answer.get("total") else "empty", "").inc()
+
+    def suggest_done(self, answer: dict[str, Any]) -> None:
+        if not answer.get("products"):
+            self.suggests.labels("empty").inc()
+        else:
+            self.suggests.labels("fuzzy" if answer.get("fuzzy") else "found").inc()
 
 
 class ObserveRequests:

@@ -55,6 +55,14 @@ def test_searches_are_counted_by_how_they_ended(fresh: TestClient) -> None:
     assert sum(v for (name, _), v in got.items() if name == "pocket_api_searches_total") == 3
 
 
+def test_suggestions_are_counted_by_how_they_ended(fresh: TestClient) -> None:
+    for q in ("连衣", "连依", "飞艇坦"):  # found, found by its pinyin (a homophone typo), nothing
+        assert fresh.get("/suggest", params={"q": q}).status_code == 200
+    got = scrape(fresh)
+    assert {k[1][0][1]: v for k, v in got.items() if k[0] == "pocket_api_suggests_total"} == {
+        "found": 1, "fuzzy": 1, "empty": 1}
+
+
 def test_the_es_gate_is_exposed(fresh: TestClient) -> None:
     fresh.get("/search", params={"q": "手机"})
     got = scrape(fresh)
