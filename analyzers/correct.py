@@ -40,12 +40,17 @@ class Corrector:
 
         Returns the normalised text unchanged when nothing is corrected. Never raises.
         """
-        try:
-            return self._correct(text)
-        except Exception:  # correction is best effort, a query must not fail on it
-            return normalize(text) if isinstance(text, str) else ""
+        return self.correction(text)[0]
 
-    def _correct(self, text: str) -> str:
+    def correction(self, text: str) -> tuple[str, list[str]]:
+        """:meth:`correct`, and the dictionary words it put in (``连依裙`` -> ``["连衣裙"]``)."""
+        words: list[str] = []
+        try:
+            return self._correct(text, words), words
+        except Exception:  # correction is best effort, a query must not fail on it
+            return (normalize(text) if isinstance(text, str) else ""), []
+
+    def _correct(self, text: str, words: list[str]) -> str:
         norm = normalize(text)
         out: list[str] = []
         last = 0
@@ -57,15 +62,16 @@ class Corrector:
             out.append(norm[last:start])
             last = start + len(run)
             if kind == "cjk":
-                out.append(self._correct_run(run))
+                out.append(self._correct_run(run, words))
             elif latin_is_pinyin and run.isalpha() and len(run) >= 4 and run in self._by_pinyin:
                 out.append(self._by_pinyin[run])
+                words.append(self._by_pinyin[run])
             else:
                 out.append(run)
         out.append(norm[last:])
         return "".join(out)
 
-    def _correct_run(self, run: str) -> str:
+    def _correct_run(self, run: str, words_put: list[str]) -> str:
         words = self._segmenter.cut(run)
         out: list[str] = []
         i = 0
@@ -83,6 +89,7 @@ class Corrector:
                 fixed = self._by_pinyin.get(pinyin.full(span))
                 if fixed and fixed != span and len(fixed) == len(span):
                     out.append(fixed)
+                    words_put.append(fixed)
                     i = j
                     replaced = True
                     break

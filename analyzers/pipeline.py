@@ -153,6 +153,11 @@ class Analyzer:
         """
         return self._get_corrector().correct(text)
 
+    def correction(self, text: str) -> tuple[str, list[str]]:
+        """:meth:`correct`, and the dictionary words the correction put in: what a product found
+        by the corrected query should hold (``连依裙`` -> ``("连衣裙", ["连衣裙"])``)."""
+        return self._get_corrector().correction(text)
+
     def highlight(self, title: str, qa: QueryAnalysis, *, pre: str = "<em>", post: str = "</em>",
                   terms: list[str] | None = None) -> str:
         """Wrap the parts of the *original* title that match the query in pre/post tags

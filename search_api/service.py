@@ -18,6 +18,7 @@ from typing import Any
 from elasticsearch import ApiError, AsyncElasticsearch
 
 from analyzers import Analyzer, QueryAnalysis, pinyin
+from analyzers.fields import chars_of
 from schemas.errors import BackendUnavailable
 from search_api.facets import build_aggs, parse_facets
 from search_api.intent import PriceIntent, parse_price_intent
@@ -311,13 +312,15 @@ class SearchService:
         original = qa.text
         # step, analysis, relax, text, the text query when not the analysis' own
         candidates: list[tuple[str, QueryAnalysis, bool, str, dict[str, Any] | None]] = []
-        fixed = self.analyzer.correct(qa.text)  # normalised, like qa.normalized
+        fixed, put = self.analyzer.correction(qa.text)  # normalised, like qa.normalized
         spelled = await self._spell(fixed or qa.normalized)
         if spelled:  # with the dictionary's correction too, if any
             sqa = self.analyzer.analyze_query(spelled.text)
-            candidates.append(("corrected", sqa, False, spelled.text, _spelled_query(sqa, spelled)))
+            candidates.append(("corrected", sqa, False, spelled.text,
+                               _corrected_query(sqa, spelled.corrections + [("", w) for w in put])))
         if fixed and fixed != qa.normalized:
-            candidates.append(("corrected", self.analyzer.analyze_query(fixed), False, fixed, None))
+            fqa = self.analyzer.analyze_query(fixed)
+            candidates.append(("corrected", fqa, False, fixed, _corrected_query(fqa, [("", w) for w in put])))
         candidates.append(("relaxed", qa, True, original, None))
         if len(candidates) == 1:  # nothing to correct: step 2 is the first to try
             resp = await self._run(p, qa, intent, cheap_max, relax=True)
@@ -584,17 +587,36 @@ def fuzzy_suggest_body(body: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _spelled_query(qa: QueryAnalysis, spelling: Spelling) -> dict[str, Any]:
-    """The text query of a spelling correction: the corrected query, over products that hold
-    each corrected word (or a synonym of it: adidas or 阿迪达斯) and, with them, the rest of the
-    query as the normal gate asks. Otherwise a synonym rewrite of a corrected brand (intel ->
-    英特尔) lets the brand's products in on the brand alone: ``intex沙發`` is no typo of intel's
-    SSDs, and ``satechi支架`` none of Satchi's shoes."""
+def _corrected_query(qa: QueryAnalysis, corrections: list[tuple[str, str]]) -> dict[str, Any]:
+    """The text query of a corrected search: the corrected query, over products that hold each
+    word the correction put in (or a synonym of it: adidas or 阿迪达斯) and, with them, the rest
+    of the query as the normal gate asks.
+
+    ``corrections`` are (field, word): a Latin word the index's ``field`` holds
+    (:mod:`search_api.spelling`), or ("", word) for a dictionary word put in for a homophone,
+    required as a phrase of its characters. Without the rule a correction found what shares a
+    character or two with it: ``代森猛锌杀菌`` (a fungicide) was corrected to 戴森 (Dyson) and
+    showed fish-tank disinfectant, ``吉利博瑞dsp线`` (a car's cable) chocolate. Of the 134 real
+    queries the dictionary corrected on 100k real titles, most were such; and ``intex沙發`` found
+    intel's SSDs through intel's synonym 英特尔.
+    """
     need: list[dict[str, Any]] = []
-    for field, word in spelling.corrections:
-        need.append({"terms": {field: [word, *qa.synonyms.get(word, [])]}} if field == "title_words"
-                    else {"term": {field: word}})
-    rest = [c for c in qa.chars if c not in {word for _, word in spelling.corrections}]
+    rest = list(qa.chars)
+    for field, word in corrections:
+        synonyms = qa.synonyms.get(word, [])
+        clause: dict[str, Any]
+        if field == "title_pinyin":
+            clause = {"term": {field: word}}
+        elif field:
+            clause = {"terms": {field: [word, *synonyms]}}
+        else:
+            clause = {"match_phrase": {"title_chars": " ".join(chars_of(word))}}
+            if synonyms:
+                clause = {"bool": {"should": [clause, {"terms": {"title_words": synonyms}}]}}
+        need.append(clause)
+        for c in chars_of(word):
+            if c in rest:
+                rest.remove(c)
     if rest:
         need.append({"match": {"title_chars": {"query": " ".join(rest), "minimum_should_match": GATE_MSM}}})
     return {"bool": {"must": [build_text_query(qa)], "filter": need}}

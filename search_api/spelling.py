@@ -20,7 +20,7 @@ from some other word (``stitch``/``switch``, ``rolex``/``rosex``, ``hair``/``hai
   shorter Latin words are mostly names (``sepai``, ``dapong``), and near some pinyin anyway;
 - letters glued to digits are part of a model (``vivoy52s``, ``samsunga72``), not a word;
 - the corrected search must find the corrected word (or a synonym of it) together with the
-  rest of the query (``SearchService``'s ``_spelled_query``).
+  rest of the query (``search_api.service._corrected_query``).
 
 The suggester answers from the whole index, other shops and products off the shelf included.
 A correction is therefore only a candidate: the service probes it under the storefront's

@@ -1,4 +1,5 @@
-"""A mistyped Latin word is corrected to a word of the catalog (search_api/spelling.py).
+"""Corrections of a search that found nothing: a mistyped Latin word corrected to a word of the
+catalog (search_api/spelling.py), a homophone to a dictionary word, and /suggest's fallbacks.
 
 Only a search that found nothing is corrected, and only to words the storefront's own
 on-shelf products hold with the rest of the query. Every assertion runs the real API on real
@@ -30,6 +31,7 @@ PRODUCTS = [
     _p("s-dress", S1, "夏季碎花连衣裙 女", "花间", ["女装", "连衣裙"], {}, 129),
     _p("s-table", S1, "北欧实木餐桌 table 小户型", "木作", ["家具", "餐桌"], {}, 899),
     _p("s-lancome", S1, "Lancome 兰蔻小黑瓶精华肌底液", "兰蔻", ["美妆护肤", "精华"], {}, 760),
+    _p("s-spray", S1, "戴安娜 杀菌喷雾 家用", "戴安娜", ["家居", "清洁"], {}, 29),
     _p("s-hidden", S1, "zebrex 斑马条纹收纳盒", "zebrex", ["家居", "收纳"], {}, 39, status="off_shelf"),
 ]
 
@@ -78,6 +80,15 @@ def test_a_correction_must_find_the_rest_of_the_query_too(spell_client: TestClie
     assert recovery(resp).get("step") == "relaxed"
     assert "s-intel" not in ids(resp)
     assert_ranks_first(resp, "s-sofa")
+
+
+def test_a_homophone_correction_must_find_the_word_it_put_in(spell_client: TestClient) -> None:
+    """代森 (of 代森锰锌, a fungicide) sounds like the dictionary brand 戴森 (Dyson). The corrected
+    query 戴森猛锌杀菌 passes the character gate on 戴杀菌 (a 戴安娜 spray), but no product holds
+    戴森: the search says it relaxed the query it was given, not that it found 戴森猛锌杀菌."""
+    resp = spell_client.get("/search", params={"q": "代森猛锌杀菌"})
+    assert recovery(resp).get("step") == "relaxed"
+    assert_ranks_first(resp, "s-spray")
 
 
 def test_an_english_word_is_taken_as_meant(spell_client: TestClient) -> None:

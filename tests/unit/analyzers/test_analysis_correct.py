@@ -23,3 +23,12 @@ def test_corrects_homophones_and_pinyin(analyzer, typo: str, fixed: str) -> None
                                   "muji量杯"])  # beside Chinese, muji is a brand, not 母鸡
 def test_leaves_correct_text_alone(analyzer, text: str) -> None:
     assert analyzer.correct(text) == analyzer.normalize(text)
+
+
+@pytest.mark.parametrize(("typo", "words"), [
+    ("连依裙女夏", ["连衣裙"]), ("lianyiqun", ["连衣裙"]), ("兰扣肖黑瓶", ["兰蔻", "小黑瓶"]), ("华为手机", []),
+])
+def test_a_correction_names_the_words_it_put_in(analyzer, typo: str, words: list[str]) -> None:
+    """What a product found by the corrected query must hold (search_api.service._corrected_query)."""
+    fixed, put = analyzer.correction(typo)
+    assert fixed == analyzer.correct(typo) and put == words
