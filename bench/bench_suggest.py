@@ -38,6 +38,7 @@ import orjson
 from analyzers import get_analyzer
 from analyzers import pinyin as py
 from bench.bench_api import ES_URL, QUERIES, finish, open_catalog, shops_of, start_api
+from indexer.relevance import homophone_typo
 from search_api.service import fuzzy_suggest_body, suggest_body
 
 
@@ -81,12 +82,29 @@ def typos(reqs: list[dict[str, str]], seed: int = 10) -> list[dict[str, str]]:
     return out
 
 
+def homophone_typos(n: int, seed: int = 12) -> list[dict[str, str]]:
+    """Three- and four-character prefixes of real queries with one character typed as another of
+    the same sound (``--variant homophone``'s typo: ``运动鞋`` -> ``运东鞋``), each with the prefix
+    as it should have been typed, under ``"meant"``."""
+    analyzer = get_analyzer()
+    rng = random.Random(seed)
+    lines = QUERIES.read_text(encoding="utf-8").splitlines()
+    out: list[dict[str, str]] = []
+    while len(out) < n:
+        q = analyzer.normalize(rng.choice(lines).split("\t", 1)[-1]).replace(" ", "")
+        cjk = "".join(ch for ch in q if "\u4e00" <= ch <= "\u9fff")[: rng.randint(3, 4)]
+        typo = homophone_typo(cjk)
+        if len(cjk) >= 3 and typo != cjk:
+            out.append({"q": typo, "meant": cjk})
+    return out
+
+
 def es_bodies(req: dict[str, str], size: int = 8) -> tuple[bytes, bytes | None]:
     """The completion request the API sends for ``req`` (its default size: 8), and the fuzzy one
     it sends when the first finds nothing (None: the prefix is never asked fuzzily)."""
     body = suggest_body(get_analyzer(), req["q"], req.get("shop_id"), size)
     assert body is not None, req  # every prefix made above has letters or CJK characters
-    fuzzy = fuzzy_suggest_body(body)
+    fuzzy = fuzzy_suggest_body(body, get_analyzer())
     return orjson.dumps(body), orjson.dumps(fuzzy) if fuzzy is not None else None
 
 
@@ -155,6 +173,20 @@ async def measure(api_url: str, alias: str, reqs: list[dict[str, str]], total: i
               "asked again (one typo allowed, or a Chinese prefix by its pinyin)")
         typo_found = sum([found(await send(b)) for b in mistyped])  # type: ignore[arg-type]
         print(f"mistyped full-pinyin prefixes: {typo_found} of {len(mistyped)} find a suggestion fuzzily")
+        # What the Chinese fallback does for real typos: of the prefixes that find a suggestion
+        # typed right, how many still find one typed with a homophone.
+        meant = typed = rescued = 0
+        for req in homophone_typos(4000):
+            if not found(await send(es_bodies({"q": req["meant"]})[0])):
+                continue
+            meant += 1
+            exact, fuzzy = es_bodies(req)
+            if found(await send(exact)):
+                typed += 1
+            elif fuzzy is not None and found(await send(fuzzy)):
+                rescued += 1
+        print(f"three-/four-character prefixes of real queries that find a suggestion: {meant} of 4000; "
+              f"with one homophone typo, {typed} still find one as typed and {rescued} more by their pinyin")
         for fn in (direct, api):
             await load(fn, len(reqs), 4, 400)  # warm
         for concurrency in (1, 20):

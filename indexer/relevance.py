@@ -93,7 +93,7 @@ def _homophones() -> dict[str, list[str]]:
     return by_sound
 
 
-def _homophone(q: str) -> str:
+def homophone_typo(q: str) -> str:
     """One Chinese character typed as another of the same sound (``连衣裙`` -> ``连亿裙``), the
     commonest typo of pinyin input. Which character, and which homophone, follow from the
     query's own checksum, so every run makes the same typos. A query with no character that
@@ -121,7 +121,7 @@ def _unsold(q: str) -> str:
 #: Ways the same query reaches a storefront; ``catalog eval relevance --variant NAME``.
 QUERY_VARIANTS: dict[str, Callable[[str], str]] = {
     "traditional": _traditional, "fullwidth": _fullwidth, "nospace": _nospace, "unsold": _unsold,
-    "homophone": _homophone,
+    "homophone": homophone_typo,
 }
 
 

@@ -61,7 +61,7 @@ class SuggestResponse(BaseModel):
     categories: list[dict[str, Any]]
     took_ms: float
     #: True when nothing started with what was typed, and these complete a spelling one edit
-    #: away from it (``addid`` -> adidas) or, for Chinese, its pinyin (``连依`` -> 连衣裙).
+    #: away from it (``addid`` -> adidas) or, for Chinese, its pinyin (``运东鞋`` -> 运动鞋).
     fuzzy: bool = False
 
 

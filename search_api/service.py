@@ -467,8 +467,8 @@ class SearchService:
                     "fuzzy": False}
         suspended = await self.shops.refresh()
         out = self._suggestions(await self.es.search(index=self.index, body=body), body, suspended, size)
-        fuzzy = fuzzy_suggest_body(body)
-        # A prefix nothing starts with may be mistyped (addid, lianyq, 连依): ask again, with one
+        fuzzy = fuzzy_suggest_body(body, self.analyzer)
+        # A prefix nothing starts with may be mistyped (addid, lianyq, 运东鞋): ask again, with one
         # edit allowed or by its pinyin. Only then: what starts with the prefix always comes first.
         if not out["products"] and fuzzy is not None:
             out = self._suggestions(await self.es.search(index=self.index, body=fuzzy), fuzzy, suspended, size)
@@ -562,28 +562,33 @@ def suggest_body(analyzer: Analyzer, q: str, shop_id: str | None, size: int) -> 
 #: Shorter, or without a vowel, it is most likely pinyin initials (lyq, xjsgl), where any letter
 #: is one edit from another product's initials.
 _FUZZY_PREFIX = re.compile(r"(?=[a-z]*[aeiou])[a-z]{5,}")
-#: A Chinese prefix that may hold a homophone typo: two characters or more, then maybe the
-#: Latin letters of the next syllable being typed (连依, 连依q).
-_HOMOPHONE_PREFIX = re.compile(r"([\u4e00-\u9fff]{2,})([a-z]*)")
+#: A Chinese prefix that may hold a homophone typo: three characters or more, then maybe the
+#: Latin letters of the next syllable being typed (连依裙, 运东x).
+_HOMOPHONE_PREFIX = re.compile(r"([\u4e00-\u9fff]{3,})([a-z]*)")
 
 
-def fuzzy_suggest_body(body: dict[str, Any]) -> dict[str, Any] | None:
+def fuzzy_suggest_body(body: dict[str, Any], analyzer: Analyzer) -> dict[str, Any] | None:
     """``body`` (of :func:`suggest_body`) asked again for a prefix that completes to nothing,
     or None when it is not worth asking:
 
     - a Latin prefix (see ``_FUZZY_PREFIX``) with one typo allowed after the first letter
       (``addid`` -> adidas);
-    - a Chinese prefix (see ``_HOMOPHONE_PREFIX``) by its pinyin, which the titles' pinyin inputs
-      complete: a pinyin IME's wrong homophone (``连依`` -> lianyi -> 连衣裙). One edit on the
-      characters would be no help: two or three characters are one edit from most others.
+    - a Chinese prefix (see ``_HOMOPHONE_PREFIX``) with characters the segmenter leaves single
+      (the sign of a homophone typo, as in :attr:`QueryAnalysis.oov_pinyin`), by its pinyin,
+      which the titles' pinyin inputs complete (``运东鞋`` -> yundongxie -> 运动鞋).
+
+    Most Chinese prefixes that complete to nothing are no typos but words the catalog lacks,
+    and any two characters sound like many others: of 2,000 prefixes of real queries, asking
+    again every one of two characters or more by its pinyin answered 膏药 with 高腰 (high-waist)
+    jeans and 二胡 with earrings (耳环), 24 times, nearly all wrong.
     """
     completion = body["suggest"]["s"]
     prefix = completion["prefix"]
     if _FUZZY_PREFIX.fullmatch(prefix):
         fuzzy = {**completion["completion"], "fuzzy": {"fuzziness": 1, "transpositions": True, "prefix_length": 1}}
         return {**body, "suggest": {"s": {**completion, "completion": fuzzy}}}
-    if (m := _HOMOPHONE_PREFIX.fullmatch(prefix)) and (spelled := pinyin.full(m.group(1))):
-        return {**body, "suggest": {"s": {**completion, "prefix": spelled + m.group(2)}}}
+    if (m := _HOMOPHONE_PREFIX.fullmatch(prefix)) and analyzer.analyze_query(m.group(1)).oov_pinyin:
+        return {**body, "suggest": {"s": {**completion, "prefix": pinyin.full(m.group(1)) + m.group(2)}}}
     return None
 
 

@@ -56,7 +56,7 @@ def test_searches_are_counted_by_how_they_ended(fresh: TestClient) -> None:
 
 
 def test_suggestions_are_counted_by_how_they_ended(fresh: TestClient) -> None:
-    for q in ("连衣", "连依", "飞艇坦"):  # found, found by its pinyin (a homophone typo), nothing
+    for q in ("连衣", "连依裙", "飞艇坦"):  # found, found by its pinyin (a homophone typo), nothing
         assert fresh.get("/suggest", params={"q": q}).status_code == 200
     got = scrape(fresh)
     assert {k[1][0][1]: v for k, v in got.items() if k[0] == "pocket_api_suggests_total"} == {

@@ -164,9 +164,16 @@ def test_a_matched_title_completes_the_word_being_typed(spell_client: TestClient
     assert out["completions"] == [{"text": "lancome", "count": 1}]
 
 
-@pytest.mark.parametrize("q", ["连依", "连依q"])
-def test_a_homophone_typo_completes_by_its_pinyin(spell_client: TestClient, q: str) -> None:
+def test_a_homophone_typo_completes_by_its_pinyin(spell_client: TestClient) -> None:
     """A pinyin IME's wrong character (依 for 衣): the pinyin inputs of the titles complete it."""
-    out = suggest(spell_client, q=q)
+    out = suggest(spell_client, q="连依裙")
     assert out["fuzzy"] is True and [p["id"] for p in out["products"]] == ["s-dress"]
     assert out["completions"] == [{"text": "连衣裙", "count": 1}]
+
+
+@pytest.mark.parametrize("q", ["连依", "碎化", "沙法"])
+def test_two_characters_are_not_asked_by_their_pinyin(spell_client: TestClient, q: str) -> None:
+    """Two characters sound like too many others: 连依 would find the dress, but so would 膏药
+    find 高腰 jeans. A shopper who goes on typing (连依裙) is helped."""
+    out = suggest(spell_client, q=q)
+    assert out["fuzzy"] is False and out["products"] == []

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from analyzers import get_analyzer
 from search_api.service import fuzzy_suggest_body
 from search_api.spelling import Spelling, corrected, latin_words, suggest_request
 
@@ -80,7 +81,7 @@ def completion_body(prefix: str) -> dict[str, Any]:
 
 
 def test_a_latin_prefix_is_asked_again_with_one_typo() -> None:
-    again = fuzzy_suggest_body(completion_body("addid"))
+    again = fuzzy_suggest_body(completion_body("addid"), get_analyzer())
     assert again is not None and again["suggest"]["s"]["prefix"] == "addid"
     assert again["suggest"]["s"]["completion"]["fuzzy"] == {"fuzziness": 1, "transpositions": True,
                                                            "prefix_length": 1}
@@ -88,13 +89,15 @@ def test_a_latin_prefix_is_asked_again_with_one_typo() -> None:
 
 
 def test_a_chinese_prefix_is_asked_again_by_its_pinyin() -> None:
-    for typed, spelled in [("连依", "lianyi"), ("连依q", "lianyiq"), ("运东鞋", "yundongxie")]:
-        again = fuzzy_suggest_body(completion_body(typed))
+    for typed, spelled in [("连依裙", "lianyiqun"), ("三只送鼠", "sanzhisongshu"), ("运东鞋", "yundongxie")]:
+        again = fuzzy_suggest_body(completion_body(typed), get_analyzer())
         assert again is not None and again["suggest"]["s"]["prefix"] == spelled
         assert "fuzzy" not in again["suggest"]["s"]["completion"]
 
 
-@pytest.mark.parametrize("prefix", ["adid", "lyqxz", "连", "连衣 q", "3d打印"])
+@pytest.mark.parametrize("prefix", ["adid", "lyqxz", "连", "连依", "膏药贴", "手机克", "连衣 q", "3d打印"])
 def test_prefixes_not_asked_again(prefix: str) -> None:
-    """Four letters, initials (no vowel), one character, and text that is not a word being typed."""
-    assert fuzzy_suggest_body(completion_body(prefix)) is None
+    """Four letters, initials (no vowel), fewer than three characters, known words (膏药贴 is no
+    typo of 高腰; 手机克 has no run of characters the segmenter leaves single), and text that
+    is not a word being typed."""
+    assert fuzzy_suggest_body(completion_body(prefix), get_analyzer()) is None
