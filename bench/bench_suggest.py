@@ -29,6 +29,7 @@ import asyncio
 import random
 import statistics
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -42,14 +43,21 @@ from indexer.relevance import homophone_typo
 from search_api.service import fuzzy_suggest_body, suggest_body
 
 
-def prefixes(n: int, shops: list[str], seed: int = 9) -> list[dict[str, str]]:
+def _query_chinese(rng: random.Random) -> Iterator[str]:
+    """The Chinese characters of real queries (normalised), one seeded draw after another."""
     analyzer = get_analyzer()
-    rng = random.Random(seed)
     lines = QUERIES.read_text(encoding="utf-8").splitlines()
+    while True:
+        q = analyzer.normalize(rng.choice(lines).split("\t", 1)[-1])
+        yield "".join(ch for ch in q if "\u4e00" <= ch <= "\u9fff")
+
+
+def prefixes(n: int, shops: list[str], seed: int = 9) -> list[dict[str, str]]:
+    rng = random.Random(seed)
+    draws = _query_chinese(rng)
     out: list[dict[str, str]] = []
     while len(out) < n:
-        q = analyzer.normalize(rng.choice(lines).split("\t", 1)[-1]).replace(" ", "")
-        cjk = "".join(ch for ch in q if "\u4e00" <= ch <= "\u9fff")[:4]
+        cjk = next(draws)[:4]
         if len(cjk) < 2:
             continue
         full, initials = py.full(cjk), py.initials(cjk)
@@ -86,13 +94,11 @@ def homophone_typos(n: int, seed: int = 12) -> list[dict[str, str]]:
     """Three- and four-character prefixes of real queries with one character typed as another of
     the same sound (``--variant homophone``'s typo: ``运动鞋`` -> ``运东鞋``), each with the prefix
     as it should have been typed, under ``"meant"``."""
-    analyzer = get_analyzer()
     rng = random.Random(seed)
-    lines = QUERIES.read_text(encoding="utf-8").splitlines()
+    draws = _query_chinese(rng)
     out: list[dict[str, str]] = []
     while len(out) < n:
-        q = analyzer.normalize(rng.choice(lines).split("\t", 1)[-1]).replace(" ", "")
-        cjk = "".join(ch for ch in q if "\u4e00" <= ch <= "\u9fff")[: rng.randint(3, 4)]
+        cjk = next(draws)[: rng.randint(3, 4)]
         typo = homophone_typo(cjk)
         if len(cjk) >= 3 and typo != cjk:
             out.append({"q": typo, "meant": cjk})

@@ -12,17 +12,22 @@ Documents are shuffled before indexing so that no ranking test passes by inserti
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from elasticsearch import Elasticsearch
+from fastapi.testclient import TestClient
 from tenacity import retry, stop_after_delay, wait_fixed
 
 from analyzers import get_analyzer
 from indexer.admin import create_index
 from indexer.sink import EsSink
 from schemas.events import EVENT_ADAPTER
+from search_api.main import create_app
+from search_api.settings import ApiSettings
 
 NOW = datetime.now(UTC)
 OLD = datetime(2023, 1, 1, tzinfo=UTC)
@@ -125,3 +130,16 @@ def create_catalog(es: Elasticsearch, alias: str, products: Iterable[dict[str, A
 def drop_catalog(es: Elasticsearch, alias: str) -> None:
     es.options(ignore_status=404).indices.delete(index=f"{alias}-*")
 
+
+
+@contextmanager
+def serve_catalog(es: Elasticsearch, es_url: str, name: str, products: Iterable[dict[str, Any]], *,
+                  seed: int = 11) -> Iterator[TestClient]:
+    """An API over a catalog of its own (``products`` behind a fresh alias), dropped afterwards."""
+    alias = f"t{uuid.uuid4().hex[:10]}-{name}"
+    try:
+        create_catalog(es, alias, products, seed=seed)
+        with TestClient(create_app(ApiSettings(es_url=es_url, index=alias))) as client:
+            yield client
+    finally:
+        drop_catalog(es, alias)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 from api_assertions import assert_invalid, body, facet
-from api_catalog import S1, S2, S3, _p, create_catalog, drop_catalog
+from api_catalog import S1, S2, S3, _p, create_catalog, drop_catalog, serve_catalog
 from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
@@ -41,13 +41,8 @@ PRODUCTS = [
 
 @pytest.fixture(scope="module")
 def distinct_client(api_es: Elasticsearch, api_es_url: str) -> Iterator[TestClient]:
-    alias = f"t{uuid.uuid4().hex[:10]}-distinct"
-    try:
-        create_catalog(api_es, alias, PRODUCTS)
-        with TestClient(create_app(ApiSettings(es_url=api_es_url, index=alias))) as c:
-            yield c
-    finally:
-        drop_catalog(api_es, alias)
+    with serve_catalog(api_es, api_es_url, "distinct", PRODUCTS) as client:
+        yield client
 
 
 def test_identical_listings_fold_into_their_best_with_a_count(distinct_client: TestClient) -> None:

@@ -8,18 +8,14 @@ ES, whose ``term`` suggester reads the index's words.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from api_assertions import assert_ranks_first, body, ids
-from api_catalog import S1, S2, _p, create_catalog, drop_catalog
+from api_catalog import S1, S2, _p, serve_catalog
 from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
-
-from search_api.main import create_app
-from search_api.settings import ApiSettings
 
 SHOES = ["运动户外", "运动鞋"]
 PRODUCTS = [
@@ -38,13 +34,8 @@ PRODUCTS = [
 
 @pytest.fixture(scope="module")
 def spell_client(api_es: Elasticsearch, api_es_url: str) -> Iterator[TestClient]:
-    alias = f"t{uuid.uuid4().hex[:10]}-spell"
-    try:
-        create_catalog(api_es, alias, PRODUCTS, seed=7)
-        with TestClient(create_app(ApiSettings(es_url=api_es_url, index=alias))) as c:
-            yield c
-    finally:
-        drop_catalog(api_es, alias)
+    with serve_catalog(api_es, api_es_url, "spell", PRODUCTS, seed=7) as client:
+        yield client
 
 
 def recovery(resp: Any) -> dict[str, Any]:

@@ -8,18 +8,15 @@ ranks first when the pinyin clause is off: the test fails if the feature breaks.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from api_assertions import assert_ranks_first
-from api_catalog import S1, _p, create_catalog, drop_catalog
+from api_catalog import S1, _p, serve_catalog
 from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
 from search_api import text_query
-from search_api.main import create_app
-from search_api.settings import ApiSettings
 
 CAKE = ["食品", "蛋糕"]
 PRODUCTS = [
@@ -31,13 +28,8 @@ TYPO = "税果蛋糕"
 
 @pytest.fixture(scope="module")
 def typo_client(api_es: Elasticsearch, api_es_url: str) -> Iterator[TestClient]:
-    alias = f"t{uuid.uuid4().hex[:10]}-typo"
-    try:
-        create_catalog(api_es, alias, PRODUCTS, seed=5)
-        with TestClient(create_app(ApiSettings(es_url=api_es_url, index=alias))) as c:
-            yield c
-    finally:
-        drop_catalog(api_es, alias)
+    with serve_catalog(api_es, api_es_url, "typo", PRODUCTS, seed=5) as client:
+        yield client
 
 
 def test_a_homophone_typo_finds_the_word_meant_first(typo_client: TestClient) -> None:
