@@ -205,7 +205,7 @@ class Analyzer:
         ``xiaohei`` -> 小黑瓶) when its words are in no completion input of their own."""
         if not prefix or not isinstance(title, str):
             return None
-        for w in dict.fromkeys(self._tok.words(normalize(title), search_mode=False)):
+        for w in dict.fromkeys(self._tok.words(title, search_mode=False)):  # normalises
             if len(w) < 2:
                 continue
             if w.startswith(prefix) or (prefix.isascii() and not w.isascii()

@@ -40,7 +40,8 @@ from analyzers import get_analyzer
 from analyzers import pinyin as py
 from bench.bench_api import ES_URL, QUERIES, finish, open_catalog, shops_of, start_api
 from indexer.relevance import homophone_typo
-from search_api.service import fuzzy_suggest_body, suggest_body
+from search_api.service import suggest_body
+from search_api.spelling import fuzzy_suggest_body
 
 
 def _query_chinese(rng: random.Random) -> Iterator[str]:

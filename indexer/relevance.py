@@ -40,7 +40,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from analyzers import Analyzer, get_analyzer
+from analyzers import Analyzer, get_analyzer, pinyin
+from analyzers.normalize import is_cjk
 from schemas.mapping import index_body
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -80,8 +81,6 @@ def _nospace(q: str) -> str:
 def _homophones() -> dict[str, list[str]]:
     """Toneless pinyin -> the common characters read so: GB2312's first level (its 3,755 most
     used hanzi, first bytes 0xB0-0xD7), which is what an IME offers first."""
-    from pypinyin import Style, lazy_pinyin
-
     by_sound: dict[str, list[str]] = {}
     for hi in range(0xB0, 0xD8):
         for lo in range(0xA1, 0xFF):
@@ -89,7 +88,7 @@ def _homophones() -> dict[str, list[str]]:
                 ch = bytes((hi, lo)).decode("gb2312")
             except UnicodeDecodeError:
                 continue
-            by_sound.setdefault(lazy_pinyin(ch, style=Style.NORMAL)[0], []).append(ch)
+            by_sound.setdefault(pinyin.full(ch), []).append(ch)
     return by_sound
 
 
@@ -98,11 +97,8 @@ def homophone_typo(q: str) -> str:
     commonest typo of pinyin input. Which character, and which homophone, follow from the
     query's own checksum, so every run makes the same typos. A query with no character that
     has a common homophone stays as it is."""
-    from pypinyin import Style, lazy_pinyin
-
     sounds = _homophones()
-    spots = [(i, [c for c in sounds.get(lazy_pinyin(ch, style=Style.NORMAL)[0], []) if c != ch])
-             for i, ch in enumerate(q) if "\u4e00" <= ch <= "\u9fff"]
+    spots = [(i, [c for c in sounds.get(pinyin.full(ch), []) if c != ch]) for i, ch in enumerate(q) if is_cjk(ch)]
     spots = [(i, alts) for i, alts in spots if alts]
     if not spots:
         return q

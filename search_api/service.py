@@ -8,7 +8,6 @@ User text reaches ES only through ``match``-family and ``term`` clauses built by
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Container
 from dataclasses import replace
@@ -17,7 +16,7 @@ from typing import Any
 
 from elasticsearch import ApiError, AsyncElasticsearch
 
-from analyzers import Analyzer, QueryAnalysis, pinyin
+from analyzers import Analyzer, QueryAnalysis
 from analyzers.fields import chars_of
 from schemas.errors import BackendUnavailable
 from search_api.facets import build_aggs, parse_facets
@@ -25,7 +24,7 @@ from search_api.intent import PriceIntent, parse_price_intent
 from search_api.params import SearchParams, SortMode, decode_after, encode_after, printable
 from search_api.settings import ApiSettings, RankingWeights
 from search_api.shops import ShopStatus, not_suspended
-from search_api.spelling import Spelling, corrected, suggest_request
+from search_api.spelling import Spelling, corrected, fuzzy_suggest_body, suggest_request
 from search_api.text_query import GATE_MSM, build_text_query
 
 #: Where a folded search's answer keeps the listing count of each key it shows (``distinct``).
@@ -317,10 +316,11 @@ class SearchService:
         if spelled:  # with the dictionary's correction too, if any
             sqa = self.analyzer.analyze_query(spelled.text)
             candidates.append(("corrected", sqa, False, spelled.text,
-                               _corrected_query(sqa, spelled.corrections + [("", w) for w in put])))
+                               _corrected_query(sqa, spelled.corrections + [("title_chars", w) for w in put])))
         if fixed and fixed != qa.normalized:
             fqa = self.analyzer.analyze_query(fixed)
-            candidates.append(("corrected", fqa, False, fixed, _corrected_query(fqa, [("", w) for w in put])))
+            candidates.append(("corrected", fqa, False, fixed,
+                               _corrected_query(fqa, [("title_chars", w) for w in put])))
         candidates.append(("relaxed", qa, True, original, None))
         if len(candidates) == 1:  # nothing to correct: step 2 is the first to try
             resp = await self._run(p, qa, intent, cheap_max, relax=True)
@@ -467,13 +467,15 @@ class SearchService:
                     "fuzzy": False}
         suspended = await self.shops.refresh()
         out = self._suggestions(await self.es.search(index=self.index, body=body), body, suspended, size)
-        fuzzy = fuzzy_suggest_body(body, self.analyzer)
+        again = fuzzy_suggest_body(body, self.analyzer)
         # A prefix nothing starts with may be mistyped (addid, lianyq, 运东鞋): ask again, with one
         # edit allowed or by its pinyin. Only then: what starts with the prefix always comes first.
-        if not out["products"] and fuzzy is not None:
-            out = self._suggestions(await self.es.search(index=self.index, body=fuzzy), fuzzy, suspended, size)
-            out["fuzzy"] = bool(out["products"])
-        return {"query": q, **out, "took_ms": round((time.perf_counter() - t0) * 1000, 1)}
+        fuzzy = False
+        if not out["products"] and again is not None:
+            out = self._suggestions(await self.es.search(index=self.index, body=again), again, suspended, size)
+            fuzzy = bool(out["products"])
+        return {"query": q, **out, "fuzzy": fuzzy,
+                "took_ms": round((time.perf_counter() - t0) * 1000, 1)}
 
     def _suggestions(self, resp: Any, body: dict[str, Any], suspended: Container[str], size: int
                      ) -> dict[str, Any]:
@@ -506,7 +508,7 @@ class SearchService:
                 completions[word] = completions.get(word, 0) + 1
         categories = [{"path": c, "count": n} for c, n in sorted(cats.items(), key=lambda kv: -kv[1])[:5]]
         return {"completions": [{"text": w, "count": n} for w, n in list(completions.items())[:5]],
-                "products": products, "categories": categories, "fuzzy": False}
+                "products": products, "categories": categories}
 
     def _completion(self, prefix: str, src: dict[str, Any], stands_for: dict[str, str]) -> str | None:
         """The product word or brand a suggested product completes ``prefix`` to (``lyq`` -> 连衣裙):
@@ -558,52 +560,20 @@ def suggest_body(analyzer: Analyzer, q: str, shop_id: str | None, size: int) -> 
                 "field": "suggest", "size": size * 3, "contexts": {"scope": [scope]}}}}}
 
 
-#: A typed prefix that may be a mistyped word: five Latin letters or more, a vowel among them.
-#: Shorter, or without a vowel, it is most likely pinyin initials (lyq, xjsgl), where any letter
-#: is one edit from another product's initials.
-_FUZZY_PREFIX = re.compile(r"(?=[a-z]*[aeiou])[a-z]{5,}")
-#: A Chinese prefix that may hold a homophone typo: three characters or more, then maybe the
-#: Latin letters of the next syllable being typed (连依裙, 运东x).
-_HOMOPHONE_PREFIX = re.compile(r"([\u4e00-\u9fff]{3,})([a-z]*)")
-
-
-def fuzzy_suggest_body(body: dict[str, Any], analyzer: Analyzer) -> dict[str, Any] | None:
-    """``body`` (of :func:`suggest_body`) asked again for a prefix that completes to nothing,
-    or None when it is not worth asking:
-
-    - a Latin prefix (see ``_FUZZY_PREFIX``) with one typo allowed after the first letter
-      (``addid`` -> adidas);
-    - a Chinese prefix (see ``_HOMOPHONE_PREFIX``) with characters the segmenter leaves single
-      (the sign of a homophone typo, as in :attr:`QueryAnalysis.oov_pinyin`), by its pinyin,
-      which the titles' pinyin inputs complete (``运东鞋`` -> yundongxie -> 运动鞋).
-
-    Most Chinese prefixes that complete to nothing are no typos but words the catalog lacks,
-    and any two characters sound like many others: of 2,000 prefixes of real queries, asking
-    again every one of two characters or more by its pinyin answered 膏药 with 高腰 (high-waist)
-    jeans and 二胡 with earrings (耳环), 24 times, nearly all wrong.
-    """
-    completion = body["suggest"]["s"]
-    prefix = completion["prefix"]
-    if _FUZZY_PREFIX.fullmatch(prefix):
-        fuzzy = {**completion["completion"], "fuzzy": {"fuzziness": 1, "transpositions": True, "prefix_length": 1}}
-        return {**body, "suggest": {"s": {**completion, "completion": fuzzy}}}
-    if (m := _HOMOPHONE_PREFIX.fullmatch(prefix)) and analyzer.analyze_query(m.group(1)).oov_pinyin:
-        return {**body, "suggest": {"s": {**completion, "prefix": pinyin.full(m.group(1)) + m.group(2)}}}
-    return None
-
-
 def _corrected_query(qa: QueryAnalysis, corrections: list[tuple[str, str]]) -> dict[str, Any]:
     """The text query of a corrected search: the corrected query, over products that hold each
     word the correction put in (or a synonym of it: adidas or 阿迪达斯) and, with them, the rest
     of the query as the normal gate asks.
 
-    ``corrections`` are (field, word): a Latin word the index's ``field`` holds
-    (:mod:`search_api.spelling`), or ("", word) for a dictionary word put in for a homophone,
-    required as a phrase of its characters. Without the rule a correction found what shares a
-    character or two with it: ``代森猛锌杀菌`` (a fungicide) was corrected to 戴森 (Dyson) and
-    showed fish-tank disinfectant, ``吉利博瑞dsp线`` (a car's cable) chocolate. Of the 134 real
-    queries the dictionary corrected on 100k real titles, most were such; and ``intex沙發`` found
-    intel's SSDs through intel's synonym 英特尔.
+    ``corrections`` are (field, word): a Latin word the index's ``title_words`` or
+    ``title_pinyin`` holds (:mod:`search_api.spelling`), or a dictionary word put in for a
+    homophone, on ``title_chars``: required as a phrase of its characters.
+
+    Without the rule a correction found what shares a character or two with it: ``代森猛锌杀菌``
+    (a fungicide) was corrected to 戴森 (Dyson) and showed fish-tank disinfectant, and
+    ``吉利博瑞dsp线`` (a car's cable) chocolate. Of the 134 real queries the dictionary corrected
+    on 100k real titles, most were such; and ``intex沙發`` found intel's SSDs through intel's
+    synonym 英特尔.
     """
     need: list[dict[str, Any]] = []
     rest = list(qa.chars)
@@ -612,10 +582,10 @@ def _corrected_query(qa: QueryAnalysis, corrections: list[tuple[str, str]]) -> d
         clause: dict[str, Any]
         if field == "title_pinyin":
             clause = {"term": {field: word}}
-        elif field:
+        elif field == "title_words":
             clause = {"terms": {field: [word, *synonyms]}}
         else:
-            clause = {"match_phrase": {"title_chars": " ".join(chars_of(word))}}
+            clause = {"match_phrase": {field: " ".join(chars_of(word))}}
             if synonyms:
                 clause = {"bool": {"should": [clause, {"terms": {"title_words": synonyms}}]}}
         need.append(clause)

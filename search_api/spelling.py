@@ -1,4 +1,4 @@
-"""Spelling correction of Latin words against the words the index holds.
+"""Typos: Latin words corrected against the words the index holds, and ``/suggest``'s second try.
 
 The dictionary corrector (:mod:`analyzers.correct`) fixes homophones and exact pinyin, but a
 mistyped Latin word (``addidas``, ``samsng``, ``iphnoe``, ``lianyiqn``) found nothing at all:
@@ -26,6 +26,8 @@ The suggester answers from the whole index, other shops and products off the she
 A correction is therefore only a candidate: the service probes it under the storefront's
 filters and uses it only when it finds something there (``SearchService._recover``), as it
 does the dictionary's corrections.
+
+A ``/suggest`` prefix that completes to nothing is asked again (:func:`fuzzy_suggest_body`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ from typing import Any
 
 from wordfreq import zipf_frequency
 
+from analyzers import Analyzer, pinyin
+from analyzers.normalize import CJK, is_cjk
+
 #: Letters a word needs before one typo is assumed, and before two (Meilisearch's defaults).
 ONE_TYPO_FROM = 5
 TWO_TYPOS_FROM = 9
@@ -47,9 +52,7 @@ PINYIN_FROM = 8
 ENGLISH_ZIPF = 2.5
 #: Letters of the shortest correction: a model part (``tit`` of ``tit-al00``) is no word.
 _SHORTEST_OPTION = 4
-_LATIN_RUN = re.compile(r"[a-z]+")
 _WORD = re.compile(r"(?<![a-z0-9])[a-z]+(?![a-z0-9])")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 #: Suggestion names start with the field they read: words, or the pinyin of words.
 _FIELDS = {"w": "title_words", "p": "title_pinyin"}
 
@@ -76,7 +79,7 @@ def suggest_request(norm: str) -> dict[str, Any] | None:
     words = latin_words(norm)
     # Beside Chinese a Latin word is a brand or a model, not pinyin (the corrector's rule too).
     shortest_of = {"w": ONE_TYPO_FROM}
-    if not _CJK.search(norm):
+    if not any(map(is_cjk, norm)):
         shortest_of["p"] = PINYIN_FROM
     suggest: dict[str, Any] = {}
     for key, shortest in shortest_of.items():
@@ -96,7 +99,8 @@ class Spelling:
     """A query with its Latin typos corrected, and what a product must hold to be found by it."""
 
     text: str
-    #: (field, word) of each word corrected to: the field of the index it was found in.
+    #: (field, word) of each word corrected to: the field of the index it was found in
+    #: (``title_words`` or ``title_pinyin``), as ``search_api.service._corrected_query`` takes them.
     corrections: list[tuple[str, str]]
 
 
@@ -119,4 +123,38 @@ def corrected(norm: str, resp: Any) -> Spelling | None:
 
 
 def _is_word(text: str) -> bool:
-    return len(text) >= _SHORTEST_OPTION and _LATIN_RUN.fullmatch(text) is not None
+    return len(text) >= _SHORTEST_OPTION and text.isascii() and text.isalpha()
+
+
+#: A typed prefix that may be a mistyped word: five Latin letters or more, a vowel among them.
+#: Shorter, or without a vowel, it is most likely pinyin initials (lyq, xjsgl), where any letter
+#: is one edit from another product's initials.
+_FUZZY_PREFIX = re.compile(r"(?=[a-z]*[aeiou])[a-z]{5,}")
+#: A Chinese prefix that may hold a homophone typo: three characters or more, then maybe the
+#: Latin letters of the next syllable being typed (连依裙, 三只送s).
+_HOMOPHONE_PREFIX = re.compile(rf"([{CJK}]{{3,}})([a-z]*)")
+
+
+def fuzzy_suggest_body(body: dict[str, Any], analyzer: Analyzer) -> dict[str, Any] | None:
+    """``body`` (of :func:`search_api.service.suggest_body`) asked again for a prefix that completes to nothing,
+    or None when it is not worth asking:
+
+    - a Latin prefix (see ``_FUZZY_PREFIX``) with one typo allowed after the first letter
+      (``addid`` -> adidas);
+    - a Chinese prefix (see ``_HOMOPHONE_PREFIX``) with characters the segmenter leaves single
+      (the sign of a homophone typo, as in :attr:`QueryAnalysis.oov_pinyin`), by its pinyin,
+      which the titles' pinyin inputs complete (``运东鞋`` -> yundongxie -> 运动鞋).
+
+    Most Chinese prefixes that complete to nothing are no typos but words the catalog lacks,
+    and any two characters sound like many others: of 2,000 prefixes of real queries, asking
+    again every one of two characters or more by its pinyin answered 膏药 with 高腰 (high-waist)
+    jeans and 二胡 with earrings (耳环), 24 times, nearly all wrong.
+    """
+    completion = body["suggest"]["s"]
+    prefix = completion["prefix"]
+    if _FUZZY_PREFIX.fullmatch(prefix):
+        fuzzy = {**completion["completion"], "fuzzy": {"fuzziness": 1, "transpositions": True, "prefix_length": 1}}
+        return {**body, "suggest": {"s": {**completion, "completion": fuzzy}}}
+    if (m := _HOMOPHONE_PREFIX.fullmatch(prefix)) and analyzer.analyze_query(m.group(1)).oov_pinyin:
+        return {**body, "suggest": {"s": {**completion, "prefix": pinyin.full(m.group(1)) + m.group(2)}}}
+    return None

@@ -28,6 +28,7 @@ PRODUCTS = [
     _p("s-table", S1, "北欧实木餐桌 table 小户型", "木作", ["家具", "餐桌"], {}, 899),
     _p("s-lancome", S1, "Lancome 兰蔻小黑瓶精华肌底液", "兰蔻", ["美妆护肤", "精华"], {}, 760),
     _p("s-spray", S1, "戴安娜 杀菌喷雾 家用", "戴安娜", ["家居", "清洁"], {}, 29),
+    _p("s-miki", S1, "mikihouse 宝宝学步鞋", "mikihouse", ["童鞋", "学步鞋"], {}, 399),
     _p("s-hidden", S1, "zebrex 斑马条纹收纳盒", "zebrex", ["家居", "收纳"], {}, 39, status="off_shelf"),
 ]
 
@@ -61,6 +62,16 @@ def test_a_query_typed_in_pinyin_is_corrected_to_the_titles_pinyin(spell_client:
     resp = spell_client.get("/search", params={"q": "lianyiqn"})
     assert recovery(resp).get("query") == "lianyiqun"
     assert ids(resp) == ["s-dress"]
+
+
+def test_two_typos_are_corrected_from_nine_letters_one_below(spell_client: TestClient) -> None:
+    """Counted as Meilisearch counts them: ``mikehousse`` (10 letters) is two edits from
+    mikihouse; ``kissmilx`` (8) is two from kismile, one too many for its length."""
+    resp = spell_client.get("/search", params={"q": "mikehousse"})
+    assert recovery(resp).get("query") == "mikihouse" and ids(resp) == ["s-miki"]
+    resp = spell_client.get("/search", params={"q": "kissmilx"})
+    assert recovery(resp).get("step") != "corrected"
+    assert recovery(spell_client.get("/search", params={"q": "kissmile"})).get("query") == "kismile"
 
 
 def test_a_correction_must_find_the_rest_of_the_query_too(spell_client: TestClient) -> None:

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from analyzers import get_analyzer
-from search_api.service import fuzzy_suggest_body
-from search_api.spelling import Spelling, corrected, latin_words, suggest_request
+from search_api.spelling import Spelling, corrected, fuzzy_suggest_body, latin_words, suggest_request
 
 
 def entry(text: str, *options: tuple[str, float, int]) -> dict[str, Any]:
