@@ -26,6 +26,7 @@ Model numbers: :func:`model_tokens` splits letters from digits and camel case
 from __future__ import annotations
 
 import functools
+import html
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -82,6 +83,28 @@ _fold_char = functools.lru_cache(maxsize=65_536)(_fold)
 @functools.lru_cache(maxsize=4096)
 def _t2s_char(ch: str) -> str:
     return _T2S.convert(ch)
+
+
+#: An HTML character reference closed by ``;``: named (``&nbsp;``), decimal or hex. Only closed
+#: ones: ``html.unescape`` also reads legacy names without ``;``, so ``fish&parachute`` would
+#: lose its ``&para`` to a ¶.
+_CHAR_REF = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def decode_char_refs(text: str) -> str:
+    """``text`` with its HTML character references decoded, twice at most: scraped and exported
+    listings carry them, escaped once (``LANC&Ocirc;ME``, ``精华&nbsp;套装``) or twice
+    (``LANC&amp;Ocirc;ME``). A reference HTML does not know stays as written; so does a bare
+    ``&`` (``AT&T``). Text without ``&`` comes back as it is, at the cost of one search.
+    """
+    for _ in range(2):
+        if "&" not in text:
+            break
+        decoded = _CHAR_REF.sub(lambda m: html.unescape(m.group()), text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
 
 
 def normalize(text: str) -> str:

@@ -11,6 +11,10 @@ import math
 from typing import Any
 
 from analyzers import INDEX_TEXT_FIELDS, Analyzer
+from analyzers.normalize import decode_char_refs
+
+#: Fields stored and shown as plain text: HTML character references in them are decoded.
+PLAIN_TEXT_FIELDS = ("title", "brand", "description", "shop_name")
 
 
 def category_levels(category: list[str] | None) -> list[str]:
@@ -36,8 +40,19 @@ def listing_key(doc: dict[str, Any]) -> str:
 
 
 def build_source(state: dict[str, Any], analyzer: Analyzer, *, text_changed: bool) -> dict[str, Any]:
-    """Return the document to index for ``state`` (a merged product state; mutated and returned)."""
+    """Return the document to index for ``state`` (a merged product state; mutated and returned).
+
+    Titles, brands, descriptions and shop names are stored as plain text: a feed's HTML
+    character references (``LANC&Ocirc;ME``, ``&nbsp;``) are decoded, so a storefront shows
+    ``LANCÔME`` and a search for ``lancome`` finds it. A document indexed before that is
+    decoded, and analysed again, when it is next built (an update, or ``catalog reindex``).
+    """
     doc = state
+    for name in PLAIN_TEXT_FIELDS:
+        value = doc.get(name)
+        if isinstance(value, str) and "&" in value and (plain := decode_char_refs(value)) != value:
+            doc[name] = plain
+            text_changed = True
     doc["category_path"] = "/".join(doc.get("category") or []) or None
     doc["category_levels"] = category_levels(doc.get("category"))
     doc["attrs"] = attr_pairs(doc.get("attributes"))

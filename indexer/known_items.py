@@ -21,7 +21,7 @@ from collections import defaultdict
 from functools import lru_cache
 from typing import Any
 
-from analyzers.normalize import is_cjk, normalize
+from analyzers.normalize import decode_char_refs, is_cjk, normalize
 
 #: Words a query takes from its title: two or three, like most shoppers' queries.
 WORDS_PER_QUERY = (2, 3)
@@ -43,8 +43,9 @@ def _reference_cutter() -> Any:
 
 def title_words(title: str) -> list[str]:
     """The distinct words of ``title`` a query may take: two characters or more, holding a
-    letter or a CJK character (``100ml`` yes, ``2021`` and ``/`` no), in title order."""
-    words = _reference_cutter().lcut(normalize(title), HMM=False)
+    letter or a CJK character (``100ml`` yes, ``2021`` and ``/`` no), in title order. Read as
+    the storefront shows the title: ``&times;`` is ×, not the word ``times``."""
+    words = _reference_cutter().lcut(normalize(decode_char_refs(title)), HMM=False)
     usable = (w.strip() for w in words)
     return list(dict.fromkeys(w for w in usable
                               if len(w) >= 2 and not w.isdigit() and any(c.isalpha() for c in w)))
@@ -74,7 +75,7 @@ def known_item_queries(rows: list[dict[str, Any]], *, count: int = 500, seed: in
         title = row.get("title")
         if not isinstance(title, str) or row.get("id") in (None, ""):
             continue
-        key = "".join(c for c in normalize(title) if c.isalnum())
+        key = "".join(c for c in normalize(decode_char_refs(title)) if c.isalnum())
         if key:
             by_title[key].append(str(row["id"]))
             shown.setdefault(key, title)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analyzers.normalize import model_tokens, normalize, normalize_with_offsets
+from analyzers.normalize import decode_char_refs, model_tokens, normalize, normalize_with_offsets
 
 pytestmark = pytest.mark.unit
 
@@ -23,6 +23,20 @@ def test_normalize(raw: str, expected: str) -> None:
 
 def test_normalize_never_raises_on_non_text() -> None:
     assert normalize(None) == ""  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("LANC&Ocirc;ME/兰蔻", "LANCÔME/兰蔻"),  # real Product1M titles, escaped once
+    ("LANC&amp;Ocirc;ME/兰蔻肌底精华眼霜套组", "LANCÔME/兰蔻肌底精华眼霜套组"),  # and twice
+    ("精华50ml&times;2", "精华50ml×2"),
+    ("&#20013;&#x6587;", "中文"),
+    ("AT&T", "AT&T"),  # a bare & is text
+    ("fish&parachute", "fish&parachute"),  # no ``;``: not the legacy &para (¶)
+    ("&bogus;", "&bogus;"),  # a name HTML lacks stays as written
+    ("&amp;amp;amp;", "&amp;"),  # two rounds, no more
+])
+def test_decode_char_refs(raw: str, expected: str) -> None:
+    assert decode_char_refs(raw) == expected
 
 
 def test_offsets_map_every_normalised_char_to_its_source() -> None:

@@ -28,3 +28,21 @@ def test_a_patch_keeps_the_key_and_a_document_from_before_the_key_gets_one() -> 
     assert patched["listing_key"] == first["listing_key"]
     older = {k: v for k, v in first.items() if k != "listing_key"}
     assert build_source(older, get_analyzer(), text_changed=False)["listing_key"] == first["listing_key"]
+
+
+def test_character_references_are_stored_decoded_and_analysed_as_text() -> None:
+    """A feed's ``&Ocirc;`` is the letter Ô: shown as such, and ``lancome`` is a word of it."""
+    d = doc("p1", "LANC&amp;Ocirc;ME/兰蔻 精华&nbsp;套装")
+    assert d["title"] == "LANCÔME/兰蔻 精华\xa0套装"
+    assert "lancome" in d["title_words"] and not {"ocirc", "nbsp", "amp"} & set(d["title_words"])
+    assert d["listing_key"] == doc("p2", "Lancôme/兰蔻 精华 套装")["listing_key"]
+
+
+def test_a_document_analysed_before_decoding_is_analysed_again() -> None:
+    """``catalog reindex`` builds with ``text_changed=False``: a stored title that still holds
+    references is decoded and its words made again, not left with ``ocirc`` beside ``LANCÔME``."""
+    raw = "LANC&Ocirc;ME 小黑瓶"
+    old = doc("p1", "x")
+    old.update(title=raw, title_words=["lanc", "ocirc", "me", "小黑瓶"])
+    rebuilt = build_source(old, get_analyzer(), text_changed=False)
+    assert rebuilt["title"] == "LANCÔME 小黑瓶" and "lancome" in rebuilt["title_words"]
