@@ -35,6 +35,8 @@ _INDEX_TIME_MODULES = ("normalize.py", "units.py", "pinyin.py", "dictionary.py",
 _PKG_DIR = Path(__file__).resolve().parent
 #: Query-time synonym files: ops edit synonyms.txt; synonyms_brands.txt is generated.
 SYNONYM_FILES = (DATA_DIR / "synonyms.txt", DATA_DIR / "synonyms_brands.txt")
+#: Dictionary product words that are never a query's head (query time only; no reindex).
+NOT_HEADS_FILE = DATA_DIR / "not_heads.txt"
 #: The longest pinyin of a product word a completion input can hold (four syllables of up to six letters).
 _MAX_WORD_PINYIN = 24
 
@@ -81,6 +83,8 @@ class Analyzer:
         self._tok = Tokenizer(self.dictionary, engine=engine, native=native)
         files = list(SYNONYM_FILES) if synonym_paths is None else synonym_paths
         self.synonyms = SynonymTable.from_files(files)
+        #: The words a query's head may be (:func:`analyzers.query.head_word`).
+        self.head_words = head_words(self.dictionary, NOT_HEADS_FILE)
         self.version = analysis_version(self.dictionary)
         self.engine = engine
         self._corrector: Corrector | None = None
@@ -132,7 +136,7 @@ class Analyzer:
 
     def analyze_query(self, text: str) -> QueryAnalysis:
         """Analyse a shopper's query; never raises on any text."""
-        return analyze_query(self._tok, self.synonyms, text)
+        return analyze_query(self._tok, self.synonyms, text, self.head_words)
 
     def warm(self) -> None:
         """Build the query-side tables made lazily (the corrector's pinyin index) now, so that a
@@ -244,7 +248,20 @@ class Analyzer:
         out["query_brands"] = list(qa.brands)
         out["query_synonyms"] = [f"{k}=>{'|'.join(v)}" for k, v in qa.synonyms.items()]
         out["query_pinyin_terms"] = list(qa.pinyin_terms)
+        out["query_head"] = [qa.head] if qa.head else []
         return out
+
+
+def head_words(dictionary: CommerceDictionary, not_heads: Path) -> frozenset[str]:
+    """The dictionary's product words less those listed in ``not_heads`` (one a line, ``#``
+    comments; a missing file lists none)."""
+    skip: set[str] = set()
+    if not_heads.exists():
+        for line in not_heads.read_text(encoding="utf-8").splitlines():
+            word = normalize(line.split("#", 1)[0])
+            if word:
+                skip.add(word)
+    return frozenset(w for w, e in dictionary.entries.items() if e.tag == "product" and w not in skip)
 
 
 @functools.lru_cache(maxsize=1)

@@ -67,6 +67,9 @@ class QueryAnalysis:
     #: Pinyin of each run of two or more characters the segmenter left single (``兰蔻肖黑瓶``
     #: -> ``xiaoheiping``): a word typed with a wrong homophone, spelled as the title's word.
     oov_pinyin: list[str] = field(default_factory=list)
+    #: The product the query asks for, when its last word names one (``蓝牙音响主板`` ->
+    #: ``主板``, ``印度发饰`` -> ``发饰``): see :func:`head_word`.
+    head: str | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -86,12 +89,14 @@ def empty_query(text: str) -> QueryAnalysis:
     return QueryAnalysis(text=text if isinstance(text, str) else "", normalized="", words=[], chars=[])
 
 
-def analyze_query(tok: Tokenizer, synonyms: SynonymTable, text: str) -> QueryAnalysis:
-    """Analyse a shopper's query (see :class:`QueryAnalysis`). Never raises."""
+def analyze_query(tok: Tokenizer, synonyms: SynonymTable, text: str,
+                  heads: frozenset[str] = frozenset()) -> QueryAnalysis:
+    """Analyse a shopper's query (see :class:`QueryAnalysis`). Never raises. ``heads``: the
+    words that may be a query's :attr:`~QueryAnalysis.head` (none: no head)."""
     if not isinstance(text, str):
         return empty_query("")
     try:
-        return _analyze(tok, synonyms, text)
+        return _analyze(tok, synonyms, text, heads)
     except Exception:  # a query must never 500 because of odd text; degrade to chars
         norm = text[:MAX_QUERY_CHARS]
         chars = [c for c in norm if c.isalnum()]
@@ -172,7 +177,7 @@ def _form(tok: Tokenizer, text: str) -> QueryForm:
     return replace(full, quantities=tok.prepare(text)[1], core_chars=core.chars, quantity_parts=parts)
 
 
-def _analyze(tok: Tokenizer, synonyms: SynonymTable, text: str) -> QueryAnalysis:
+def _analyze(tok: Tokenizer, synonyms: SynonymTable, text: str, heads: frozenset[str]) -> QueryAnalysis:
     text_cut = text[:MAX_QUERY_CHARS]
     original = _form(tok, text_cut)
     if not original.words and not original.chars:
@@ -209,7 +214,32 @@ def _analyze(tok: Tokenizer, synonyms: SynonymTable, text: str) -> QueryAnalysis
         text=text, normalized=norm, words=original.words, chars=original.chars, brands=brands,
         bigrams=original.bigrams, forms=[original, *rewrites], synonyms=syn_map,
         pinyin_terms=pinyin_terms, cjk_words=cjk_words, oov_pinyin=_oov_pinyin(cuts),
+        head=head_word(cuts, heads),
     )
+
+
+def head_word(cuts: list[list[str]], heads: frozenset[str]) -> str | None:
+    """The query's head: its last word of two characters or more, when that word names a
+    product (is in ``heads``), else ``None``.
+
+    Chinese noun phrases put the thing last and what qualifies it before: ``蓝牙音响主板`` is a
+    board, ``印度发饰`` a hair ornament, ``临期`` or ``印度`` only say which one. Words after the
+    head are single characters (``手机壳女``) or Latin and digits (``游泳衣2岁``), which the
+    segmenter's cuts (``cuts``, one per run of Chinese characters) leave aside.
+
+    No head when a lone character stands right before that word (``的`` excepted): the
+    segmenter then likely cut a word in two (``防水接|线器``) or the word ends a clause, not
+    the query's noun (``屏风有|滑轮``).
+    """
+    for cut in reversed(cuts):
+        for i in range(len(cut) - 1, -1, -1):
+            word = cut[i]
+            if len(word) < 2:
+                continue
+            if word not in heads or (i > 0 and len(cut[i - 1]) == 1 and cut[i - 1] != "的"):
+                return None
+            return word
+    return None
 
 
 def _oov_pinyin(cuts: list[list[str]]) -> list[str]:

@@ -84,7 +84,7 @@ def test_a_quantity_needs_the_other_words_at_the_gate(analyzer) -> None:
     gate = {"match": {"title_chars": {"query": "坚 果", "minimum_should_match": "3<50%"}}}
     assert json.dumps(gate, ensure_ascii=False) in json.dumps(build_text_query(analyzer.analyze_query("1kg 坚果")),
                                                               ensure_ascii=False)
-    assert '"filter"' not in json.dumps(build_text_query(analyzer.analyze_query("坚果")))
+    assert '"filter": [{"match": {"title_chars"' not in json.dumps(build_text_query(analyzer.analyze_query("坚果")))
 
 
 @pytest.mark.parametrize(("text", "spelled"), [
@@ -99,3 +99,39 @@ def test_a_homophone_typo_is_scored_by_the_pinyin_of_the_word_meant(analyzer, te
     clause = {"match": {"title_pinyin": {"query": " ".join(spelled), "boost": WEIGHTS["oov_pinyin"]}}}
     body = json.dumps(build_text_query(qa))
     assert (json.dumps(clause) in body) == bool(spelled)
+
+
+@pytest.mark.parametrize(("text", "head"), [
+    ("蓝牙音响主板", "主板"),  # the board, not the speaker it is for
+    ("印度发饰", "发饰"),
+    ("内野家居服", "家居服"),
+    ("宝宝游泳衣2岁", "游泳衣"),  # an age after it is no word of the cut
+    ("手机壳女", "手机壳"),  # nor a lone character
+    ("烧香用的柜子", "柜子"),  # 的 joins a qualifier to it
+    ("防水接线器", None),  # a lone 接 before 线器: the cut split 接线器
+    ("屏风有滑轮", None),  # 有滑轮 says what the screen has
+    ("润源鑫旺吊顶神器", None),  # 神器 names no product (data/not_heads.txt)
+    ("手机壳 红色", None),  # the last word is a colour
+    ("兰蔻", None),
+    ("lyq", None),
+])
+def test_the_head_is_the_product_word_a_query_ends_with(analyzer, text: str, head: str | None) -> None:
+    assert analyzer.analyze_query(text).head == head
+
+
+def test_a_title_holding_the_head_or_its_synonym_gets_a_flat_bonus(analyzer) -> None:
+    qa = analyzer.analyze_query("男士 洗面奶")
+    assert qa.head == "洗面奶"
+    q = build_text_query(qa)
+    literal = q["dis_max"]["queries"][0] if "dis_max" in q else q
+    bonus = [c["constant_score"] for c in literal["bool"]["should"] if "constant_score" in c]
+    assert len(bonus) == 1 and bonus[0]["boost"] == WEIGHTS["head"]
+    holds = json.dumps(bonus[0]["filter"], ensure_ascii=False)
+    assert '"洗面 面奶"' in holds and '"洁面 面乳"' in holds  # its bigrams, and a synonym's
+    assert "constant_score" not in json.dumps(build_text_query(analyzer.analyze_query("手机壳 红色")))
+
+
+def test_a_head_synonym_with_latin_letters_is_matched_on_its_characters(analyzer) -> None:
+    qa = analyzer.analyze_query("金士顿 优盘")
+    assert qa.head == "优盘"
+    assert '{"match_phrase": {"title_chars": "u 盘"}}' in json.dumps(build_text_query(qa), ensure_ascii=False)
