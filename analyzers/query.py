@@ -229,16 +229,16 @@ def head_word(cuts: list[list[str]], heads: frozenset[str]) -> str | None:
 
     No head when a lone character stands right before that word (``的`` excepted): the
     segmenter then likely cut a word in two (``防水接|线器``) or the word ends a clause, not
-    the query's noun (``屏风有|滑轮``).
+    the query's noun (``屏风有|滑轮``). Two or more single characters in a row before it are
+    a word the dictionary lacks (``体|感|手柄``), and do not count.
     """
     for cut in reversed(cuts):
         for i in range(len(cut) - 1, -1, -1):
             word = cut[i]
             if len(word) < 2:
                 continue
-            if word not in heads or (i > 0 and len(cut[i - 1]) == 1 and cut[i - 1] != "的"):
-                return None
-            return word
+            lone = i > 0 and len(cut[i - 1]) == 1 and cut[i - 1] != "的" and (i == 1 or len(cut[i - 2]) > 1)
+            return word if word in heads and not lone else None
     return None
 
 

@@ -67,9 +67,9 @@ WEIGHTS = {
     # 0.546 without, 0.555 and 0.597 at 4; the clean queries moved by +0.001 at most.
     "oov_pinyin": 4.0,
     # A constant for a title holding the query's head word (or a synonym of it), as its
-    # bigrams. On the judged sets it is neutral: Product1M nDCG@10 0.6971 without it, 0.6961 /
-    # 0.6978 / 0.6970 at 5 / 10 / 15 (a prototype), the known-item set 0.6225 at each; with a
-    # homophone typo or an unsold brand the same within 0.001. On 3,100 real queries it changed
+    # bigrams. On the judged sets it is neutral: Product1M nDCG@10 0.6971 without it, 0.6974
+    # with it (a prototype: 0.6961 / 0.6978 / 0.6970 at 5 / 10 / 15), the known-item set 0.6225
+    # at each; with a homophone typo or an unsold brand the same within 0.001. On 3,100 real queries it changed
     # the top three of 3.3%, by eye better about four times in five (宫本剪刀, 万里行鞋油);
     # analyzers/README.md, "The head word".
     "head": 10.0,

@@ -109,6 +109,7 @@ def test_a_homophone_typo_is_scored_by_the_pinyin_of_the_word_meant(analyzer, te
     ("手机壳女", "手机壳"),  # nor a lone character
     ("烧香用的柜子", "柜子"),  # 的 joins a qualifier to it
     ("防水接线器", None),  # a lone 接 before 线器: the cut split 接线器
+    ("体感手柄", "手柄"),  # 体 感: two single characters, a word the dictionary lacks
     ("屏风有滑轮", None),  # 有滑轮 says what the screen has
     ("润源鑫旺吊顶神器", None),  # 神器 names no product (data/not_heads.txt)
     ("手机壳 红色", None),  # the last word is a colour
