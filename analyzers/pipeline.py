@@ -35,8 +35,10 @@ _INDEX_TIME_MODULES = ("normalize.py", "units.py", "pinyin.py", "dictionary.py",
 _PKG_DIR = Path(__file__).resolve().parent
 #: Query-time synonym files: ops edit synonyms.txt; synonyms_brands.txt is generated.
 SYNONYM_FILES = (DATA_DIR / "synonyms.txt", DATA_DIR / "synonyms_brands.txt")
-#: Dictionary product words that are never a query's head (query time only; no reindex).
+#: Dictionary product words that are never a query's head, and words that qualify a product
+#: and are looked past for it (query time only; no reindex).
 NOT_HEADS_FILE = DATA_DIR / "not_heads.txt"
+MODIFIERS_FILE = DATA_DIR / "modifiers.txt"
 #: The longest pinyin of a product word a completion input can hold (four syllables of up to six letters).
 _MAX_WORD_PINYIN = 24
 
@@ -84,7 +86,8 @@ class Analyzer:
         files = list(SYNONYM_FILES) if synonym_paths is None else synonym_paths
         self.synonyms = SynonymTable.from_files(files)
         #: The words a query's head may be (:func:`analyzers.query.head_word`).
-        self.head_words = head_words(self.dictionary, NOT_HEADS_FILE)
+        self.modifiers = frozenset(word_list(MODIFIERS_FILE))
+        self.head_words = head_words(self.dictionary, word_list(NOT_HEADS_FILE) | self.modifiers)
         self.version = analysis_version(self.dictionary)
         self.engine = engine
         self._corrector: Corrector | None = None
@@ -136,7 +139,7 @@ class Analyzer:
 
     def analyze_query(self, text: str) -> QueryAnalysis:
         """Analyse a shopper's query; never raises on any text."""
-        return analyze_query(self._tok, self.synonyms, text, self.head_words)
+        return analyze_query(self._tok, self.synonyms, text, self.head_words, self.modifiers)
 
     def warm(self) -> None:
         """Build the query-side tables made lazily (the corrector's pinyin index) now, so that a
@@ -252,15 +255,16 @@ class Analyzer:
         return out
 
 
-def head_words(dictionary: CommerceDictionary, not_heads: Path) -> frozenset[str]:
-    """The dictionary's product words less those listed in ``not_heads`` (one a line, ``#``
-    comments; a missing file lists none)."""
-    skip: set[str] = set()
-    if not_heads.exists():
-        for line in not_heads.read_text(encoding="utf-8").splitlines():
-            word = normalize(line.split("#", 1)[0])
-            if word:
-                skip.add(word)
+def word_list(path: Path) -> set[str]:
+    """The normalised words of a one-word-a-line file (``#`` comments); a missing file has none."""
+    if not path.exists():
+        return set()
+    words = (normalize(line.split("#", 1)[0]) for line in path.read_text(encoding="utf-8").splitlines())
+    return {w for w in words if w}
+
+
+def head_words(dictionary: CommerceDictionary, skip: set[str] | frozenset[str]) -> frozenset[str]:
+    """The dictionary's product words less ``skip``: the words a query's head may be."""
     return frozenset(w for w, e in dictionary.entries.items() if e.tag == "product" and w not in skip)
 
 

@@ -90,13 +90,14 @@ def empty_query(text: str) -> QueryAnalysis:
 
 
 def analyze_query(tok: Tokenizer, synonyms: SynonymTable, text: str,
-                  heads: frozenset[str] = frozenset()) -> QueryAnalysis:
+                  heads: frozenset[str] = frozenset(), modifiers: frozenset[str] = frozenset()) -> QueryAnalysis:
     """Analyse a shopper's query (see :class:`QueryAnalysis`). Never raises. ``heads``: the
-    words that may be a query's :attr:`~QueryAnalysis.head` (none: no head)."""
+    words that may be a query's :attr:`~QueryAnalysis.head` (none: no head); ``modifiers``:
+    words the search looks past for it (see :func:`head_word`)."""
     if not isinstance(text, str):
         return empty_query("")
     try:
-        return _analyze(tok, synonyms, text, heads)
+        return _analyze(tok, synonyms, text, heads, modifiers)
     except Exception:  # a query must never 500 because of odd text; degrade to chars
         norm = text[:MAX_QUERY_CHARS]
         chars = [c for c in norm if c.isalnum()]
@@ -177,7 +178,8 @@ def _form(tok: Tokenizer, text: str) -> QueryForm:
     return replace(full, quantities=tok.prepare(text)[1], core_chars=core.chars, quantity_parts=parts)
 
 
-def _analyze(tok: Tokenizer, synonyms: SynonymTable, text: str, heads: frozenset[str]) -> QueryAnalysis:
+def _analyze(tok: Tokenizer, synonyms: SynonymTable, text: str, heads: frozenset[str],
+             modifiers: frozenset[str]) -> QueryAnalysis:
     text_cut = text[:MAX_QUERY_CHARS]
     original = _form(tok, text_cut)
     if not original.words and not original.chars:
@@ -214,18 +216,20 @@ def _analyze(tok: Tokenizer, synonyms: SynonymTable, text: str, heads: frozenset
         text=text, normalized=norm, words=original.words, chars=original.chars, brands=brands,
         bigrams=original.bigrams, forms=[original, *rewrites], synonyms=syn_map,
         pinyin_terms=pinyin_terms, cjk_words=cjk_words, oov_pinyin=_oov_pinyin(cuts),
-        head=head_word(cuts, heads),
+        head=head_word(cuts, heads, modifiers),
     )
 
 
-def head_word(cuts: list[list[str]], heads: frozenset[str]) -> str | None:
+def head_word(cuts: list[list[str]], heads: frozenset[str], modifiers: frozenset[str] = frozenset()) -> str | None:
     """The query's head: its last word of two characters or more, when that word names a
     product (is in ``heads``), else ``None``.
 
     Chinese noun phrases put the thing last and what qualifies it before: ``蓝牙音响主板`` is a
     board, ``印度发饰`` a hair ornament, ``临期`` or ``印度`` only say which one. Words after the
-    head are single characters (``手机壳女``) or Latin and digits (``游泳衣2岁``), which the
-    segmenter's cuts (``cuts``, one per run of Chinese characters) leave aside.
+    head are single characters (``手机壳女``), Latin and digits (``游泳衣2岁``), which the
+    segmenter's cuts (``cuts``, one per run of Chinese characters) leave aside, or words that
+    qualify it (``modifiers``: ``羽绒服女长款``, ``手表 防水``; and colours, ``手机壳 红色``),
+    which the search looks past.
 
     No head when a lone character stands right before that word (``的`` excepted): the
     segmenter then likely cut a word in two (``防水接|线器``) or the word ends a clause, not
@@ -235,7 +239,7 @@ def head_word(cuts: list[list[str]], heads: frozenset[str]) -> str | None:
     for cut in reversed(cuts):
         for i in range(len(cut) - 1, -1, -1):
             word = cut[i]
-            if len(word) < 2:
+            if len(word) < 2 or word in modifiers or (len(word) <= 3 and word.endswith("色")):
                 continue
             lone = i > 0 and len(cut[i - 1]) == 1 and cut[i - 1] != "的" and (i == 1 or len(cut[i - 2]) > 1)
             return word if word in heads and not lone else None

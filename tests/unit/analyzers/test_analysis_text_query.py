@@ -112,7 +112,11 @@ def test_a_homophone_typo_is_scored_by_the_pinyin_of_the_word_meant(analyzer, te
     ("体感手柄", "手柄"),  # 体 感: two single characters, a word the dictionary lacks
     ("屏风有滑轮", None),  # 有滑轮 says what the screen has
     ("润源鑫旺吊顶神器", None),  # 神器 names no product (data/not_heads.txt)
-    ("手机壳 红色", None),  # the last word is a colour
+    ("手机壳 红色", "手机壳"),  # a colour after it qualifies it
+    ("羽绒服女长款", "羽绒服"),  # so do 女 and 长款 (data/modifiers.txt)
+    ("手表 防水", "手表"),
+    ("三轮车配件", None),  # parts of a tricycle, not one (data/not_heads.txt)
+    ("收纳盒 蓝牙音箱 红色", "音箱"),
     ("兰蔻", None),
     ("lyq", None),
 ])
@@ -129,7 +133,7 @@ def test_a_title_holding_the_head_or_its_synonym_gets_a_flat_bonus(analyzer) -> 
     assert len(bonus) == 1 and bonus[0]["boost"] == WEIGHTS["head"]
     holds = json.dumps(bonus[0]["filter"], ensure_ascii=False)
     assert '"洗面 面奶"' in holds and '"洁面 面乳"' in holds  # its bigrams, and a synonym's
-    assert "constant_score" not in json.dumps(build_text_query(analyzer.analyze_query("手机壳 红色")))
+    assert "constant_score" not in json.dumps(build_text_query(analyzer.analyze_query("三轮车配件")))
 
 
 def test_a_head_synonym_with_latin_letters_is_matched_on_its_characters(analyzer) -> None:
