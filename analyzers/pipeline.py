@@ -85,7 +85,7 @@ class Analyzer:
         self._tok = Tokenizer(self.dictionary, engine=engine, native=native)
         files = list(SYNONYM_FILES) if synonym_paths is None else synonym_paths
         self.synonyms = SynonymTable.from_files(files)
-        #: The words a query's head may be (:func:`analyzers.query.head_word`).
+        #: What a query's head may be, and what is looked past for it (:func:`analyzers.query.head_word`).
         self.modifiers = frozenset(word_list(MODIFIERS_FILE))
         self.head_words = head_words(self.dictionary, word_list(NOT_HEADS_FILE) | self.modifiers)
         self.version = analysis_version(self.dictionary)

@@ -25,7 +25,7 @@ from search_api.params import SearchParams, SortMode, decode_after, encode_after
 from search_api.settings import ApiSettings, RankingWeights
 from search_api.shops import ShopStatus, not_suspended
 from search_api.spelling import Spelling, corrected, fuzzy_suggest_body, suggest_request
-from search_api.text_query import GATE_MSM, build_text_query
+from search_api.text_query import GATE_MSM, WEIGHTS, build_text_query, head_held
 
 #: Where a folded search's answer keeps the listing count of each key it shows (``distinct``).
 _SAME = "same_listing"
@@ -441,8 +441,11 @@ class SearchService:
             if hit:
                 matched[field] = hit
         text_score = (score or 0) / factors["multiplier"] if factors["multiplier"] else None
-        return {"text_score": round(text_score, 4) if text_score is not None else None,
-                "matched": matched, "business": factors}
+        out: dict[str, Any] = {"text_score": round(text_score, 4) if text_score is not None else None,
+                               "matched": matched, "business": factors}
+        if WEIGHTS["head"] and (head := head_held(qa, src)):
+            out["head"] = {"word": head, "bonus": WEIGHTS["head"]}  # the product asked for
+        return out
 
     def _echo_filters(self, p: SearchParams) -> dict[str, Any]:
         f: dict[str, Any] = {}

@@ -68,10 +68,10 @@ WEIGHTS = {
     "oov_pinyin": 4.0,
     # A constant for a title holding the query's head word (or a synonym of it), as its
     # bigrams. On the judged sets it is neutral: Product1M nDCG@10 0.6971 without it, 0.6974
-    # with it (a prototype: 0.6961 / 0.6978 / 0.6970 at 5 / 10 / 15), the known-item set 0.6225
-    # at each; with a homophone typo or an unsold brand the same within 0.001. On 3,100 real queries it changed
-    # the top three of 3.3%, by eye better about four times in five (宫本剪刀, 万里行鞋油);
-    # analyzers/README.md, "The head word".
+    # with it (a prototype: 0.6961 / 0.6978 / 0.6970 at 5 / 10 / 15), the known-item set
+    # 0.6225 at each; with a homophone typo or an unsold brand the same within 0.001. On 3,100
+    # real queries it changed the top three of 3.3%, by eye better about four times in five
+    # (宫本剪刀, 万里行鞋油); analyzers/README.md, "The head word".
     "head": 10.0,
 }
 _PINYIN_FIELDS = ("title_pinyin", "title_initials", "brand_pinyin")
@@ -179,6 +179,15 @@ def _coverage(form: QueryForm, weight: float) -> list[dict[str, Any]]:
             for field, value in dict.fromkeys(units)]
 
 
+def _head_forms(qa: QueryAnalysis) -> list[str]:
+    """The query's head and its synonyms: the words whose presence earns the head bonus."""
+    return [qa.head, *qa.synonyms.get(qa.head, ())] if qa.head else []
+
+
+def _pairs(word: str) -> list[str]:
+    return [word[i:i + 2] for i in range(len(word) - 1)]
+
+
 def _head_clause(qa: QueryAnalysis, weight: float) -> dict[str, Any] | None:
     """A flat ``weight`` for a title holding the query's head or a synonym of it: all of a
     Chinese word's bigrams (cheaper than a phrase, and a title practically never holds them
@@ -186,13 +195,26 @@ def _head_clause(qa: QueryAnalysis, weight: float) -> dict[str, Any] | None:
     if not qa.head or not weight:
         return None
     holds: list[dict[str, Any]] = []
-    for word in (qa.head, *qa.synonyms.get(qa.head, ())):
+    for word in _head_forms(qa):
         if all(map(is_cjk, word)):
-            pairs = [word[i:i + 2] for i in range(len(word) - 1)]
-            holds.append({"match": {"title_bigrams": {"query": " ".join(pairs), "operator": "and"}}})
+            holds.append({"match": {"title_bigrams": {"query": " ".join(_pairs(word)), "operator": "and"}}})
         else:  # a synonym with Latin or digits (u盘): its characters and Latin runs, in a row
             holds.append({"match_phrase": {"title_chars": " ".join(_CHAR_TOKENS.findall(word))}})
     return {"constant_score": {"filter": {"bool": {"should": holds}}, "boost": weight}}
+
+
+def head_held(qa: QueryAnalysis, source: dict[str, Any]) -> str | None:
+    """Which of the head's forms a product's analysed title holds, as the head clause sees it
+    (for ``explain``; a Latin synonym's characters are checked present, not in a row)."""
+    bigrams = set((source.get("title_bigrams") or "").split())
+    chars = set((source.get("title_chars") or "").split())
+    for word in _head_forms(qa):
+        if all(map(is_cjk, word)):
+            if set(_pairs(word)) <= bigrams:
+                return word
+        elif set(_CHAR_TOKENS.findall(word)) <= chars:
+            return word
+    return None
 
 
 def build_text_query(qa: QueryAnalysis, *, relax: bool = False) -> dict[str, Any]:

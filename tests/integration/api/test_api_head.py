@@ -46,3 +46,9 @@ def test_without_the_head_word_the_closer_match_wins(head_client: TestClient,
 def test_analyze_shows_the_head(head_client: TestClient) -> None:
     fields = head_client.get("/analyze", params={"text": QUERY}).json()["fields"]
     assert fields["query_head"] == ["皮衣"]
+
+
+def test_explain_names_the_head_a_hit_holds(head_client: TestClient) -> None:
+    hits = {h["id"]: h for h in head_client.get("/search", params={"q": QUERY, "explain": "true"}).json()["hits"]}
+    assert hits["h-leather"]["explain"]["head"] == {"word": "皮衣", "bonus": text_query.WEIGHTS["head"]}
+    assert "head" not in hits["h-jacket"]["explain"]
