@@ -39,6 +39,16 @@ def assert_ranks_first(resp: Any, pid: str) -> None:
     assert got and got[0] == pid, f"{pid} should rank first: {got}"
 
 
+def assert_weight_decides(client: Any, monkeypatch: Any, weight: str, q: str, *, on: str, off: str) -> None:
+    """With ``search_api.text_query.WEIGHTS[weight]`` as set, ``on`` ranks first for ``q``; with
+    it at 0, ``off`` does. The control shows that the feature, not the catalog, decides."""
+    from search_api import text_query
+
+    assert_ranks_first(client.get("/search", params={"q": q}), on)
+    monkeypatch.setitem(text_query.WEIGHTS, weight, 0.0)
+    assert_ranks_first(client.get("/search", params={"q": q}), off)
+
+
 def assert_ranks_before(resp: Any, first: str, second: str) -> None:
     got = ids(resp)
     assert first in got and second in got, f"{first} and {second} should both be hits: {got}"

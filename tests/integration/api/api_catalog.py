@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 from tenacity import retry, stop_after_delay, wait_fixed
@@ -143,3 +144,15 @@ def serve_catalog(es: Elasticsearch, es_url: str, name: str, products: Iterable[
             yield client
     finally:
         drop_catalog(es, alias)
+
+
+def served_catalog(name: str, products: list[dict[str, Any]], *, seed: int = 11) -> Any:
+    """A module-scoped fixture: an API over ``products`` (:func:`serve_catalog`). Assign it to
+    the fixture's name in the test module: ``typo_client = served_catalog("typo", PRODUCTS)``."""
+
+    @pytest.fixture(scope="module")
+    def client(api_es: Elasticsearch, api_es_url: str) -> Iterator[TestClient]:
+        with serve_catalog(api_es, api_es_url, name, products, seed=seed) as c:
+            yield c
+
+    return client

@@ -10,11 +10,10 @@ listings that stand alone; one copy is off the shelf and must not be counted.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from api_assertions import assert_invalid, body, facet
-from api_catalog import S1, S2, S3, _p, create_catalog, drop_catalog, serve_catalog
+from api_catalog import S1, S2, S3, _p, create_catalog, drop_catalog, served_catalog
 from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
@@ -39,10 +38,7 @@ PRODUCTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def distinct_client(api_es: Elasticsearch, api_es_url: str) -> Iterator[TestClient]:
-    with serve_catalog(api_es, api_es_url, "distinct", PRODUCTS) as client:
-        yield client
+distinct_client = served_catalog("distinct", PRODUCTS)
 
 
 def test_identical_listings_fold_into_their_best_with_a_count(distinct_client: TestClient) -> None:

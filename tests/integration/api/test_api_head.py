@@ -7,12 +7,9 @@ The leather jacket ranks first when it is: the test fails if the feature breaks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from api_assertions import assert_ranks_first
-from api_catalog import S2, _p, serve_catalog
-from elasticsearch import Elasticsearch
+from api_assertions import assert_weight_decides
+from api_catalog import S2, _p, served_catalog
 from fastapi.testclient import TestClient
 
 from search_api import text_query
@@ -26,21 +23,13 @@ PRODUCTS = [
 QUERY = "立领商务皮衣"
 
 
-@pytest.fixture(scope="module")
-def head_client(api_es: Elasticsearch, api_es_url: str) -> Iterator[TestClient]:
-    with serve_catalog(api_es, api_es_url, "head", PRODUCTS, seed=3) as client:
-        yield client
+head_client = served_catalog("head", PRODUCTS, seed=3)
 
 
-def test_the_product_asked_for_ranks_above_a_closer_match_of_another_kind(head_client: TestClient) -> None:
-    assert_ranks_first(head_client.get("/search", params={"q": QUERY}), "h-leather")
-
-
-def test_without_the_head_word_the_closer_match_wins(head_client: TestClient,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """The control: what ranks first when the head word earns nothing."""
-    monkeypatch.setitem(text_query.WEIGHTS, "head", 0.0)
-    assert_ranks_first(head_client.get("/search", params={"q": QUERY}), "h-jacket")
+def test_the_product_asked_for_ranks_above_a_closer_match_of_another_kind(head_client: TestClient,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """And the closer match first when the head word earns nothing (the control)."""
+    assert_weight_decides(head_client, monkeypatch, "head", QUERY, on="h-leather", off="h-jacket")
 
 
 def test_analyze_shows_the_head(head_client: TestClient) -> None:

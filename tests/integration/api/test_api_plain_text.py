@@ -4,11 +4,7 @@ searches and highlights is the text the seller meant."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from api_catalog import S3, _p, serve_catalog
-from elasticsearch import Elasticsearch
+from api_catalog import S3, _p, served_catalog
 from fastapi.testclient import TestClient
 
 SERUM = ["美妆护肤", "面部护肤", "精华"]
@@ -19,10 +15,7 @@ PRODUCTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def client(api_es: Elasticsearch, api_es_url: str) -> Iterator[TestClient]:
-    with serve_catalog(api_es, api_es_url, "plain", PRODUCTS) as c:
-        yield c
+client = served_catalog("plain", PRODUCTS)
 
 
 def test_a_latin_word_written_with_a_character_reference_is_found_and_shown_decoded(client: TestClient) -> None:

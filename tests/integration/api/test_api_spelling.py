@@ -8,13 +8,11 @@ ES, whose ``term`` suggester reads the index's words.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from api_assertions import assert_ranks_first, body, ids
-from api_catalog import S1, S2, _p, serve_catalog
-from elasticsearch import Elasticsearch
+from api_catalog import S1, S2, _p, served_catalog
 from fastapi.testclient import TestClient
 
 SHOES = ["运动户外", "运动鞋"]
@@ -33,10 +31,7 @@ PRODUCTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def spell_client(api_es: Elasticsearch, api_es_url: str) -> Iterator[TestClient]:
-    with serve_catalog(api_es, api_es_url, "spell", PRODUCTS, seed=7) as client:
-        yield client
+spell_client = served_catalog("spell", PRODUCTS, seed=7)
 
 
 def recovery(resp: Any) -> dict[str, Any]:

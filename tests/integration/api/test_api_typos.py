@@ -8,15 +8,10 @@ ranks first when the pinyin clause is off: the test fails if the feature breaks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from api_assertions import assert_ranks_first
-from api_catalog import S1, _p, serve_catalog
-from elasticsearch import Elasticsearch
+from api_assertions import assert_weight_decides
+from api_catalog import S1, _p, served_catalog
 from fastapi.testclient import TestClient
-
-from search_api import text_query
 
 CAKE = ["食品", "蛋糕"]
 PRODUCTS = [
@@ -26,18 +21,10 @@ PRODUCTS = [
 TYPO = "税果蛋糕"
 
 
-@pytest.fixture(scope="module")
-def typo_client(api_es: Elasticsearch, api_es_url: str) -> Iterator[TestClient]:
-    with serve_catalog(api_es, api_es_url, "typo", PRODUCTS, seed=5) as client:
-        yield client
+typo_client = served_catalog("typo", PRODUCTS, seed=5)
 
 
-def test_a_homophone_typo_finds_the_word_meant_first(typo_client: TestClient) -> None:
-    assert_ranks_first(typo_client.get("/search", params={"q": TYPO}), "t-fruit")
-
-
-def test_without_the_pinyin_of_the_typo_the_decoy_wins(typo_client: TestClient,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    """The control: what the search ranks first when the typo's pinyin is not scored."""
-    monkeypatch.setitem(text_query.WEIGHTS, "oov_pinyin", 0.0)
-    assert_ranks_first(typo_client.get("/search", params={"q": TYPO}), "t-oven")
+def test_a_homophone_typo_finds_the_word_meant_first(typo_client: TestClient,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """And the decoy first when the typo's pinyin is not scored (the control)."""
+    assert_weight_decides(typo_client, monkeypatch, "oov_pinyin", TYPO, on="t-fruit", off="t-oven")
