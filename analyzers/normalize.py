@@ -95,16 +95,23 @@ def decode_char_refs(text: str) -> str:
     """``text`` with its HTML character references decoded, twice at most: scraped and exported
     listings carry them, escaped once (``LANC&Ocirc;ME``, ``精华&nbsp;套装``) or twice
     (``LANC&amp;Ocirc;ME``). A reference HTML does not know stays as written; so does a bare
-    ``&`` (``AT&T``). Text without ``&`` comes back as it is, at the cost of one search.
+    ``&`` (``AT&T``), and so do ``&lt;`` and ``&gt;``: decoding them would turn escaped markup
+    into markup (``&lt;script&gt;``) for a storefront that trusts titles. Text without ``&``
+    comes back as it is, at the cost of one search.
     """
     for _ in range(2):
         if "&" not in text:
             break
-        decoded = _CHAR_REF.sub(lambda m: html.unescape(m.group()), text)
+        decoded = _CHAR_REF.sub(_decode_ref, text)
         if decoded == text:
             break
         text = decoded
     return text
+
+
+def _decode_ref(match: re.Match[str]) -> str:
+    char = html.unescape(match.group())
+    return match.group() if char in ("<", ">") else char
 
 
 def normalize(text: str) -> str:

@@ -34,6 +34,8 @@ def test_normalize_never_raises_on_non_text() -> None:
     ("fish&parachute", "fish&parachute"),  # no ``;``: not the legacy &para (¶)
     ("&bogus;", "&bogus;"),  # a name HTML lacks stays as written
     ("&amp;amp;amp;", "&amp;"),  # two rounds, no more
+    ("&lt;script&gt;新款&#60;/b&#x3e;", "&lt;script&gt;新款&#60;/b&#x3e;"),  # escaped markup stays escaped
+    ("&amp;lt;b&amp;gt;", "&lt;b&gt;"),  # also when escaped twice
 ])
 def test_decode_char_refs(raw: str, expected: str) -> None:
     assert decode_char_refs(raw) == expected
