@@ -22,7 +22,7 @@ from pathlib import Path
 from analyzers import fields, pinyin
 from analyzers import highlight as _highlight
 from analyzers.correct import Corrector
-from analyzers.dictionary import DATA_DIR, CommerceDictionary, load_dictionary
+from analyzers.dictionary import DATA_DIR, CommerceDictionary, load_dictionary, parse_lines
 from analyzers.fields import INDEX_TEXT_FIELDS, Tokenizer
 from analyzers.normalize import normalize
 from analyzers.query import QueryAnalysis, QueryForm, analyze_query
@@ -256,10 +256,11 @@ class Analyzer:
 
 
 def word_list(path: Path) -> set[str]:
-    """The normalised words of a one-word-a-line file (``#`` comments); a missing file has none."""
+    """The normalised words of a one-word-a-line file, read as the dictionary's lines are
+    (``#`` comments); a missing file has none."""
     if not path.exists():
         return set()
-    words = (normalize(line.split("#", 1)[0]) for line in path.read_text(encoding="utf-8").splitlines())
+    words = (normalize(e.word) for e in parse_lines(path.read_text(encoding="utf-8").splitlines()))
     return {w for w in words if w}
 
 

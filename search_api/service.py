@@ -381,6 +381,7 @@ class SearchService:
         hits = []
         last_sort = None
         terms = self.analyzer.highlight_terms(qa)
+        q_tokens = self.analyzer.explain(qa.text) if p.explain else {}  # once, for every hit
         for h in resp["hits"]["hits"]:
             src = h["_source"]
             hit: dict[str, Any] = {
@@ -395,7 +396,7 @@ class SearchService:
             if p.distinct:
                 hit["listings"] = resp.get(_SAME, {}).get(_listing_key(h), 1)
             if p.explain:
-                hit["explain"] = self._explain(src, h.get("_score"), qa, w, now)
+                hit["explain"] = self._explain(src, h.get("_score"), qa, q_tokens, w, now)
             hits.append(hit)
             last_sort = h.get("sort")
         total = resp["hits"]["total"]["value"]
@@ -430,10 +431,11 @@ class SearchService:
             self._listing_keys = (now, ok)
         return self._listing_keys[1]
 
-    def _explain(self, src: dict[str, Any], score: float | None, qa: QueryAnalysis, w: RankingWeights,
-                 now: datetime) -> dict[str, Any]:
+    def _explain(self, src: dict[str, Any], score: float | None, qa: QueryAnalysis,
+                 q_tokens: dict[str, list[str]], w: RankingWeights, now: datetime) -> dict[str, Any]:
+        """One hit's explanation: ``q_tokens`` is the query's :meth:`Analyzer.explain`, made once
+        per search."""
         factors = business_factors(src, w, now)
-        q_tokens = self.analyzer.explain(qa.text)
         matched = {}
         for field, toks in q_tokens.items():
             doc_toks = set((src.get(field) or "").split())

@@ -414,7 +414,8 @@ class VisibilityService:
             out["rank"][scope] = rank
             if scope == "marketplace":
                 if score is not None:
-                    out["score"] = svc._explain(doc, score, qa, self.settings.ranking, datetime.now(UTC))
+                    out["score"] = svc._explain(doc, score, qa, svc.analyzer.explain(qa.text), self.settings.ranking,
+                                                datetime.now(UTC))
                     out["score"]["total"] = score
                 out["competitors"] = await self._competitors(body, doc["product_id"])
         return out
