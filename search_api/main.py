@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from analyzers import get_analyzer
 from indexer.malloc import freeze_startup_heap
 from schemas.errors import BackendUnavailable, NotFound
-from search_api import errors, merchant, spelling
+from search_api import errors, es_node, merchant, spelling
 from search_api.gate import EsGate, GatedEs
 from search_api.metrics import ApiMetrics, ObserveRequests
 from search_api.models import Error, Health, SearchResponse, SuggestResponse
@@ -54,7 +54,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         # orjson both ways: request bodies and ES responses (hits, facets) cost ~0.5 ms less a search.
         es = AsyncElasticsearch(settings.es_url, request_timeout=settings.request_timeout_s, max_retries=1,
                                 retry_on_timeout=False, serializer=OrjsonSerializer(),
-                                connections_per_node=settings.es_connections)
+                                connections_per_node=settings.es_connections,
+                                node_class=es_node.node_class(settings.es_url, settings.es_client_node))
         analyzer = get_analyzer()
         analyzer.warm()
         spelling.warm()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -57,6 +59,9 @@ class ApiSettings(BaseSettings):
     es_connections: int = Field(
         32, ge=1, description="HTTP connections to each ES node; above the client count, so a request "
         "never queues in the API for a connection while ES could already be working on it")
+    es_client_node: Literal["lean", "aiohttp"] = Field(
+        "lean", description="how the ES client speaks HTTP: ``lean`` (httptools, search_api/es_node.py; "
+        "plain http:// only, https:// uses aiohttp) or ``aiohttp``, the client's default")
     es_in_flight: int = Field(
         6, ge=1, description="searches this process has in ES at once (about ES's search threads); the "
         "others wait in the API, and a started search's next request never waits (search_api/gate.py)")
