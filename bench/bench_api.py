@@ -385,8 +385,10 @@ def main() -> None:
     ratio = res[("api", 1)]["p50"] / res[("direct", 1)]["p50"]
     ratio20 = res[("api", 20)]["p50"] / res[("direct", 20)]["p50"]
     p99 = res[("api", 20)]["p99"]
-    print(f"\nAPI p50 / direct p50: {ratio:.2f} at 1 client, {ratio20:.2f} at 20 (bar <= 1.3): "
-          f"{'PASS' if max(ratio, ratio20) <= 1.3 else 'FAIL'}")
+    # Read at each load: at 1 client it is the API's own latency; at 20 the API's CPU takes its
+    # share of the two cores from ES, so the ratio there is mostly throughput (see ARCHITECTURE).
+    print(f"\nAPI p50 / direct p50 (bar <= 1.3): {ratio:.2f} at 1 client: {'PASS' if ratio <= 1.3 else 'FAIL'}; "
+          f"{ratio20:.2f} at 20: {'PASS' if ratio20 <= 1.3 else 'FAIL'}")
     print(f"API p99 at 20 clients: {p99:.1f} ms (bar <= 50): {'PASS' if p99 <= 50 else 'FAIL'}")
     print(f"QPS at saturation (20 clients): API {res[('api', 20)]['qps']:.0f}, "
           f"direct ES {res[('direct', 20)]['qps']:.0f}")
