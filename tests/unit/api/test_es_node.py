@@ -87,6 +87,28 @@ def test_requests_go_over_one_kept_alive_connection() -> None:
     _run(main)
 
 
+def test_a_chunked_answer_in_pieces_is_read_whole() -> None:
+    async def chunked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            await _read_request(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n")
+            for piece in (b"5\r\n{\"a\":\r\n", b"2\r\n1}\r\n", b"0\r\n\r\n"):
+                await writer.drain()
+                await asyncio.sleep(0.01)  # each piece its own segment
+                writer.write(piece)
+            await writer.drain()
+
+    server = _Server(chunked)
+
+    async def main() -> None:
+        async with server as node:
+            for _ in range(2):  # and the connection serves the next request
+                assert (await node.perform_request("GET", "/")).body == b'{"a":1}'
+        assert server.connections == 1
+
+    _run(main)
+
+
 def test_more_requests_than_connections_wait_for_one() -> None:
     async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:
