@@ -137,15 +137,13 @@ class LeanHttpNode(BaseAsyncNode):
         start = loop.time()
         conn: _Connection | None = None
         try:
-            conn = await self._checkout()
-            waiter: asyncio.Future[tuple[int, list[tuple[str, str]], bytes]] = loop.create_future()
-            timer = loop.call_later(timeout, _time_out, waiter) if timeout else None
-            conn.send(data, waiter, head=method == "HEAD")
-            try:
+            # The timeout covers the whole exchange, as aiohttp's total timeout does: the wait for
+            # a free connection and the connect too, so an unreachable host cannot hang a search.
+            async with asyncio.timeout(timeout or None):
+                conn = await self._checkout()
+                waiter: asyncio.Future[tuple[int, list[tuple[str, str]], bytes]] = loop.create_future()
+                conn.send(data, waiter, head=method == "HEAD")
                 status, response_headers, raw = await waiter
-            finally:
-                if timer is not None:
-                    timer.cancel()
         except BaseException as err:
             if conn is not None:
                 conn.close()  # its answer may still come, to nobody: never reuse it
@@ -224,7 +222,3 @@ def node_class(es_url: str, choice: str) -> type[BaseAsyncNode]:
     ``"lean"`` and the URL is plain ``http://``; aiohttp's otherwise (TLS)."""
     return LeanHttpNode if choice == "lean" and es_url.startswith("http://") else AiohttpHttpNode
 
-
-def _time_out(waiter: asyncio.Future[Any]) -> None:
-    if not waiter.done():
-        waiter.set_exception(TimeoutError())

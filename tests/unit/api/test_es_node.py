@@ -155,6 +155,29 @@ def test_a_slow_answer_times_out_and_its_connection_is_not_reused() -> None:
     _run(main)
 
 
+def test_the_timeout_covers_the_wait_for_a_free_connection() -> None:
+    async def never(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request(reader)
+        await asyncio.sleep(5)
+
+    server = _Server(never)
+
+    async def main() -> None:
+        async with server as node:
+            busy = [asyncio.create_task(node.perform_request("GET", "/", request_timeout=None)) for _ in range(2)]
+            await asyncio.sleep(0.05)  # both connections (the limit) now wait on their answers
+            started = asyncio.get_running_loop().time()
+            with pytest.raises(ConnectionTimeout):
+                await node.perform_request("GET", "/", request_timeout=0.1)
+            assert asyncio.get_running_loop().time() - started < 1
+            for task in busy:
+                task.cancel()
+            await asyncio.gather(*busy, return_exceptions=True)
+            assert node._open == 0
+
+    _run(main)
+
+
 def test_a_connection_the_server_closes_is_replaced() -> None:
     async def one_then_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await _read_request(reader)
