@@ -12,6 +12,7 @@ filter: hits, facets, recovery probes and the merchant rank all see the same set
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -32,7 +33,13 @@ def not_suspended(suspended: dict[str, Any]) -> dict[str, Any] | None:
 
 
 class ShopStatus:
-    """The suspended shops, read from ES at most every ``ttl_s`` seconds (per process)."""
+    """The suspended shops, read from ES at most every ``ttl_s`` seconds (per process).
+
+    One read at a time: the searches that find the cache expired while a read is out wait for
+    that read instead of each sending their own (at 400 searches a second, each expiry finds
+    up to the API's in-flight searches reading the same document, each taking a place in the ES
+    gate). With ``ttl_s`` 0 every search reads for itself, so it sees every write made before it.
+    """
 
     def __init__(self, es: AsyncElasticsearch, *, index: str, ttl_s: float) -> None:
         self.es = es
@@ -40,6 +47,7 @@ class ShopStatus:
         self.ttl_s = ttl_s
         self.current: dict[str, Any] = {}
         self._fetched_at: float | None = None
+        self._reading: asyncio.Future[None] | None = None
 
     async def refresh(self) -> dict[str, Any]:
         """Return the suspended shops, re-reading them when the cache is older than the TTL.
@@ -50,15 +58,25 @@ class ShopStatus:
         now = time.monotonic()
         if self._fetched_at is not None and now - self._fetched_at < self.ttl_s:
             return self.current
+        if self._reading is not None and self.ttl_s > 0:  # a read started before this search: its answer will do
+            await asyncio.shield(self._reading)
+            if self._fetched_at is None:
+                raise BackendUnavailable("elasticsearch unreachable")
+            return self.current
+        self._reading = asyncio.get_running_loop().create_future()
         try:
             resp = await self.es.options(ignore_status=404).get(index=self.index, id=DOC_ID)
         except TransportError as err:
             if self._fetched_at is None:
                 raise BackendUnavailable("elasticsearch unreachable") from err
             return self.current
-        self.current = dict(resp["_source"].get("suspended") or {}) if resp.get("found") else {}
-        self._fetched_at = now
-        return self.current
+        else:
+            self.current = dict(resp["_source"].get("suspended") or {}) if resp.get("found") else {}
+            self._fetched_at = now
+            return self.current
+        finally:
+            reading, self._reading = self._reading, None
+            reading.set_result(None)  # the waiting searches go on, with the new set or the last known
 
 
 # ---------------------------------------------------------------- the ops write path (sync)
