@@ -28,9 +28,13 @@ QUERIES: list[dict[str, Any]] = [
 
 @pytest.fixture
 def gated(api_es_url: str, catalog: str) -> Iterator[TestClient]:
-    """The app with one ES request in flight at a time, and one more allowed to wait."""
-    settings = ApiSettings(es_url=api_es_url, index=catalog, es_in_flight=1, es_max_waiting=1)
+    """The app with one ES request in flight at a time, and one more allowed to wait. The shop
+    status is read once first and kept, so every search below makes only its own requests (a
+    search that found the status expired would wait for another's read of it)."""
+    settings = ApiSettings(es_url=api_es_url, index=catalog, es_in_flight=1, es_max_waiting=1,
+                           shop_status_ttl_s=600)
     with TestClient(create_app(settings)) as c:
+        assert c.get("/search", params={"q": "连衣裙"}).status_code == 200
         yield c
 
 
