@@ -71,6 +71,12 @@ async def _echo_forever(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
         await writer.drain()
 
 
+async def _never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Read a request and hold the connection without an answer."""
+    await _read_request(reader)
+    await asyncio.sleep(5)
+
+
 def test_requests_go_over_one_kept_alive_connection() -> None:
     server = _Server(_echo_forever)
 
@@ -156,11 +162,7 @@ def test_a_slow_answer_times_out_and_its_connection_is_not_reused() -> None:
 
 
 def test_the_timeout_covers_the_wait_for_a_free_connection() -> None:
-    async def never(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _read_request(reader)
-        await asyncio.sleep(5)
-
-    server = _Server(never)
+    server = _Server(_never_answer)
 
     async def main() -> None:
         async with server as node:
@@ -233,11 +235,7 @@ def test_head_gets_its_status_without_waiting_for_a_body() -> None:
 
 
 def test_a_cancelled_request_frees_its_connection() -> None:
-    async def never(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _read_request(reader)
-        await asyncio.sleep(5)
-
-    server = _Server(never)
+    server = _Server(_never_answer)
 
     async def main() -> None:
         async with server as node:
