@@ -37,11 +37,11 @@ literal reading wins ties.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from analyzers import QueryAnalysis
-from analyzers.normalize import CJK, is_cjk
+from analyzers.fields import chars_of
+from analyzers.normalize import is_cjk
 from analyzers.query import QueryForm
 
 #: Field weights; tuned as a whole on the judged set, not per query.
@@ -75,8 +75,6 @@ WEIGHTS = {
     "head": 10.0,
 }
 _PINYIN_FIELDS = ("title_pinyin", "title_initials", "brand_pinyin")
-#: ``title_chars`` tokens of normalised text: Latin or digit runs, and single CJK characters.
-_CHAR_TOKENS = re.compile(rf"[a-z0-9]+|[{CJK}]")
 _CONTEXT_FIELDS = ("category_words", "attr_words", "desc_words")
 #: How many query characters a title must contain. Low on purpose: shoppers' and sellers'
 #: wordings differ a lot (measured: a 75% gate loses 0.05 nDCG@10 on the judged set), and
@@ -199,7 +197,7 @@ def _head_clause(qa: QueryAnalysis, weight: float) -> dict[str, Any] | None:
         if all(map(is_cjk, word)):
             holds.append({"match": {"title_bigrams": {"query": " ".join(_pairs(word)), "operator": "and"}}})
         else:  # a synonym with Latin or digits (u盘): its characters and Latin runs, in a row
-            holds.append({"match_phrase": {"title_chars": " ".join(_CHAR_TOKENS.findall(word))}})
+            holds.append({"match_phrase": {"title_chars": " ".join(chars_of(word))}})
     return {"constant_score": {"filter": {"bool": {"should": holds}}, "boost": weight}}
 
 
@@ -212,7 +210,7 @@ def head_held(qa: QueryAnalysis, source: dict[str, Any]) -> str | None:
         if all(map(is_cjk, word)):
             if set(_pairs(word)) <= bigrams:
                 return word
-        elif set(_CHAR_TOKENS.findall(word)) <= chars:
+        elif set(chars_of(word)) <= chars:
             return word
     return None
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
-from search_api.text_query import WEIGHTS, build_text_query
+from search_api.text_query import WEIGHTS, build_text_query, head_held
 
 pytestmark = pytest.mark.unit
 
@@ -124,6 +125,13 @@ def test_the_head_is_the_product_word_a_query_ends_with(analyzer, text: str, hea
     assert analyzer.analyze_query(text).head == head
 
 
+def _head_holds(qa) -> list[dict]:
+    q = build_text_query(qa)
+    literal = q["dis_max"]["queries"][0] if "dis_max" in q else q
+    [bonus] = [c["constant_score"] for c in literal["bool"]["should"] if "constant_score" in c]
+    return bonus["filter"]["bool"]["should"]
+
+
 def test_a_title_holding_the_head_or_its_synonym_gets_a_flat_bonus(analyzer) -> None:
     qa = analyzer.analyze_query("男士 洗面奶")
     assert qa.head == "洗面奶"
@@ -140,3 +148,13 @@ def test_a_head_synonym_with_latin_letters_is_matched_on_its_characters(analyzer
     qa = analyzer.analyze_query("金士顿 优盘")
     assert qa.head == "优盘"
     assert '{"match_phrase": {"title_chars": "u 盘"}}' in json.dumps(build_text_query(qa), ensure_ascii=False)
+
+
+def test_a_head_synonym_is_read_as_titles_are_indexed(analyzer) -> None:
+    """Letters and digits glued (``128g``) are two tokens in ``title_chars``: the head clause
+    must ask for the tokens the indexer wrote, or such a synonym never earns the bonus."""
+    qa = replace(analyzer.analyze_query("金士顿 优盘"), synonyms={"优盘": ["128g盘"]})
+    phrases = [c["match_phrase"]["title_chars"] for c in _head_holds(qa) if "match_phrase" in c]
+    assert phrases == [" ".join(analyzer.explain("128g盘")["title_chars"])] == ["128 g 盘"]
+    title = {"title_chars": " ".join(analyzer.explain("金士顿128g盘")["title_chars"]), "title_bigrams": ""}
+    assert head_held(qa, title) == "128g盘"
