@@ -41,11 +41,16 @@ def _reference_cutter() -> Any:
     return jieba.Tokenizer()
 
 
+def _as_shown(title: str) -> str:
+    """``title`` normalised as the storefront shows it: ``&times;`` is ×, not the word ``times``."""
+    return normalize(decode_char_refs(title))
+
+
 def title_words(title: str) -> list[str]:
     """The distinct words of ``title`` a query may take: two characters or more, holding a
-    letter or a CJK character (``100ml`` yes, ``2021`` and ``/`` no), in title order. Read as
-    the storefront shows the title: ``&times;`` is ×, not the word ``times``."""
-    words = _reference_cutter().lcut(normalize(decode_char_refs(title)), HMM=False)
+    letter or a CJK character (``100ml`` yes, ``2021`` and ``/`` no), in title order, of the
+    title as shown."""
+    words = _reference_cutter().lcut(_as_shown(title), HMM=False)
     usable = (w.strip() for w in words)
     return list(dict.fromkeys(w for w in usable
                               if len(w) >= 2 and not w.isdigit() and any(c.isalpha() for c in w)))
@@ -75,7 +80,7 @@ def known_item_queries(rows: list[dict[str, Any]], *, count: int = 500, seed: in
         title = row.get("title")
         if not isinstance(title, str) or row.get("id") in (None, ""):
             continue
-        key = "".join(c for c in normalize(decode_char_refs(title)) if c.isalnum())
+        key = "".join(c for c in _as_shown(title) if c.isalnum())
         if key:
             by_title[key].append(str(row["id"]))
             shown.setdefault(key, title)
