@@ -8,10 +8,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from elastic_transport import AiohttpHttpNode
 from elasticsearch import AsyncElasticsearch, Elasticsearch, NotFoundError
 from elasticsearch.serializer import OrjsonSerializer
+from fastapi.testclient import TestClient
 
 from search_api.es_node import LeanHttpNode
+from search_api.main import create_app
+from search_api.settings import ApiSettings
 
 
 def _both(es_url: str, call: Any) -> tuple[Any, Any]:
@@ -77,3 +81,16 @@ def test_many_concurrent_searches_share_few_connections(es_url: str, products: s
 
     lean, reference = _both(es_url, calls)
     assert lean == reference == sorted(str(i) for i in range(60))
+
+
+def test_the_api_sends_its_searches_through_the_node(es_url: str, products: str) -> None:
+    settings = ApiSettings(es_url=es_url, index=products)
+    with TestClient(create_app(settings)) as client:
+        service = client.app.state.service  # type: ignore[attr-defined]
+        nodes = service.es.es.transport.node_pool.all()
+        assert [type(n) for n in nodes] == [LeanHttpNode]
+        ready = client.get("/readyz")  # a HEAD through the node: the index is there, no alias of that name
+        assert ready.status_code == 503 and "does not exist" in ready.json()["detail"]
+    with TestClient(create_app(ApiSettings(es_url=es_url, index=products, es_client_node="aiohttp"))) as client:
+        nodes = client.app.state.service.es.es.transport.node_pool.all()  # type: ignore[attr-defined]
+        assert [type(n) for n in nodes] == [AiohttpHttpNode]
