@@ -291,10 +291,9 @@ def by_requests(record: list[tuple[int, float]], captured: Captured) -> dict[str
     queue every search waits in."""
     out: dict[str, float] = {}
     for label, keep in (("one", lambda k: k == 1), ("more", lambda k: k > 1)):
-        lat = sorted(ms for i, ms in record if keep(len(captured[i])))
+        lat = [ms for i, ms in record if keep(len(captured[i]))]
         if lat:
-            out[f"p50_{label}"] = statistics.median(lat)
-            out[f"p99_{label}"] = lat[max(0, int(len(lat) * 0.99) - 1)]
+            out[f"p50_{label}"], out[f"p99_{label}"] = pct(lat, 50), pct(lat, 99)
     return out
 
 
