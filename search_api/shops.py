@@ -58,25 +58,30 @@ class ShopStatus:
         now = time.monotonic()
         if self._fetched_at is not None and now - self._fetched_at < self.ttl_s:
             return self.current
-        if self._reading is not None and self.ttl_s > 0:  # a read started before this search: its answer will do
+        if self.ttl_s <= 0:  # no cache: every search reads, and sees every write made before it
+            return await self._read(now)
+        if self._reading is not None:  # a read started before this search: its answer will do
             await asyncio.shield(self._reading)
             if self._fetched_at is None:
                 raise BackendUnavailable("elasticsearch unreachable")
             return self.current
-        self._reading = asyncio.get_running_loop().create_future()
+        reading = self._reading = asyncio.get_running_loop().create_future()
+        try:
+            return await self._read(now)
+        finally:
+            self._reading = None
+            reading.set_result(None)  # the waiting searches go on, with the new set or the last known
+
+    async def _read(self, now: float) -> dict[str, Any]:
         try:
             resp = await self.es.options(ignore_status=404).get(index=self.index, id=DOC_ID)
         except TransportError as err:
             if self._fetched_at is None:
                 raise BackendUnavailable("elasticsearch unreachable") from err
             return self.current
-        else:
-            self.current = dict(resp["_source"].get("suspended") or {}) if resp.get("found") else {}
-            self._fetched_at = now
-            return self.current
-        finally:
-            reading, self._reading = self._reading, None
-            reading.set_result(None)  # the waiting searches go on, with the new set or the last known
+        self.current = dict(resp["_source"].get("suspended") or {}) if resp.get("found") else {}
+        self._fetched_at = now
+        return self.current
 
 
 # ---------------------------------------------------------------- the ops write path (sync)

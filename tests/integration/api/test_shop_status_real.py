@@ -1,5 +1,6 @@
 """The API's cache of suspended shops against real Elasticsearch (search_api/shops.py): the
-searches that find it expired share one read of the status document, and see what ops wrote."""
+searches that find it expired share one read of the status document, and see what ops wrote;
+without a TTL each search reads for itself."""
 
 from __future__ import annotations
 
@@ -60,6 +61,24 @@ def test_concurrent_searches_share_one_read_and_see_a_new_suspension_after_the_t
             await asyncio.sleep(max(0.0, read_at + TTL_S + 0.1 - time.monotonic()))
             answers = await asyncio.gather(*(status.refresh() for _ in range(10)))
             assert counted.reads == 2 and all(set(a) == {"shop-7", "shop-9"} for a in answers)
+        finally:
+            await client.close()
+
+    asyncio.run(main())
+
+
+def test_without_a_ttl_concurrent_searches_each_read_and_see_every_write(
+        es: Elasticsearch, es_url: str, shops_index: str) -> None:
+    async def main() -> None:
+        client = AsyncElasticsearch(es_url)
+        counted = _CountedEs(client)
+        status = ShopStatus(counted, index=shops_index, ttl_s=0)  # type: ignore[arg-type]
+        try:
+            answers = await asyncio.gather(*(status.refresh() for _ in range(10)))
+            assert counted.reads == 10  # the reads overlap on the real client
+            assert all(set(a) == {"shop-7"} for a in answers)
+            set_suspended(es, shops_index, "shop-9", "投诉")
+            assert set(await status.refresh()) == {"shop-7", "shop-9"}  # no cache to wait out
         finally:
             await client.close()
 

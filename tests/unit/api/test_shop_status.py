@@ -1,6 +1,6 @@
 """The API's cache of suspended shops (search_api/shops.py) where timing decides: a failed or
-cancelled shared read, and no TTL. Pure asyncio, so the read can be held open; the shared read
-against real ES is tests/integration/api/test_shop_status_real.py, the suspension on every
+cancelled shared read. Pure asyncio, so the read can be held open; the shared read and no
+TTL against real ES are tests/integration/api/test_shop_status_real.py, the suspension on every
 storefront path tests/integration/merchant."""
 
 from __future__ import annotations
@@ -37,17 +37,6 @@ class _Es:
 
 def _run(main: Any) -> None:
     asyncio.run(asyncio.wait_for(main(), 5))
-
-
-def test_without_a_ttl_every_search_reads_for_itself() -> None:
-    async def main() -> None:
-        es = _Es({})
-        es.release.set()
-        status = ShopStatus(es, index="shops", ttl_s=0)  # type: ignore[arg-type]
-        await asyncio.gather(*(status.refresh() for _ in range(3)))
-        assert es.reads == 3
-
-    _run(main)
 
 
 def test_a_failed_first_read_fails_its_waiters_too_and_the_next_search_reads_again() -> None:
