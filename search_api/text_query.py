@@ -40,7 +40,7 @@ from __future__ import annotations
 from typing import Any
 
 from analyzers import QueryAnalysis
-from analyzers.fields import chars_of
+from analyzers.fields import bigrams_of, chars_of
 from analyzers.normalize import is_cjk
 from analyzers.query import QueryForm
 
@@ -182,10 +182,6 @@ def _head_forms(qa: QueryAnalysis) -> list[str]:
     return [qa.head, *qa.synonyms.get(qa.head, ())] if qa.head else []
 
 
-def _pairs(word: str) -> list[str]:
-    return [word[i:i + 2] for i in range(len(word) - 1)]
-
-
 def _head_clause(qa: QueryAnalysis, weight: float) -> dict[str, Any] | None:
     """A flat ``weight`` for a title holding the query's head or a synonym of it: all of a
     Chinese word's bigrams (cheaper than a phrase, and a title practically never holds them
@@ -195,7 +191,7 @@ def _head_clause(qa: QueryAnalysis, weight: float) -> dict[str, Any] | None:
     holds: list[dict[str, Any]] = []
     for word in _head_forms(qa):
         if all(map(is_cjk, word)):
-            holds.append({"match": {"title_bigrams": {"query": " ".join(_pairs(word)), "operator": "and"}}})
+            holds.append({"match": {"title_bigrams": {"query": " ".join(bigrams_of(word)), "operator": "and"}}})
         else:  # a synonym with Latin or digits (u盘): its characters and Latin runs, in a row
             holds.append({"match_phrase": {"title_chars": " ".join(chars_of(word))}})
     return {"constant_score": {"filter": {"bool": {"should": holds}}, "boost": weight}}
@@ -208,7 +204,7 @@ def head_held(qa: QueryAnalysis, source: dict[str, Any]) -> str | None:
     chars = set((source.get("title_chars") or "").split())
     for word in _head_forms(qa):
         if all(map(is_cjk, word)):
-            if set(_pairs(word)) <= bigrams:
+            if set(bigrams_of(word)) <= bigrams:
                 return word
         elif set(chars_of(word)) <= chars:
             return word

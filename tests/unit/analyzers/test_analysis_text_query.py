@@ -141,6 +141,7 @@ def test_a_title_holding_the_head_or_its_synonym_gets_a_flat_bonus(analyzer) -> 
     assert len(bonus) == 1 and bonus[0]["boost"] == WEIGHTS["head"]
     holds = json.dumps(bonus[0]["filter"], ensure_ascii=False)
     assert '"洗面 面奶"' in holds and '"洁面 面乳"' in holds  # its bigrams, and a synonym's
+    assert analyzer.explain("洗面奶")["title_bigrams"] == ["洗面", "面奶"]  # as the indexer writes them
     assert "constant_score" not in json.dumps(build_text_query(analyzer.analyze_query("三轮车配件")))
 
 
