@@ -24,6 +24,7 @@ def main() -> int:
         ["bench.bench_distinct", "--products", n, "--keep-index"],  # the same index
         ["bench.bench_recovery", "--products", n, "--keep-index"],  # the same index
         ["bench.bench_browse", "--products", n],  # the same index, then deletes it
+        ["bench.bench_live", "--products", n],  # its own index: it writes to it
         ["bench.bench_reindex", "--products", n, "--clients", "0"],
         ["bench.bench_reindex", "--products", n],
         ["bench.bench_cpu_share", "--docs", "10000" if quick else "30000"],
