@@ -51,6 +51,7 @@ from bench.bench_api import (
     query_mix,
     run_load,
     shops_of,
+    warm_es,
 )
 from bench.bench_indexer import alternating, es_pid, pct, proc_cpu
 from indexer.decode import decode_event
@@ -151,7 +152,8 @@ def main() -> None:
     modes = ("quiet", "live", *(["live-eager"] if args.eager_ordinals else []), *variants)
     results: dict[tuple[str, int], list[dict[str, float]]] = {}
     try:
-        asyncio.run(search_load(captured, 4, 600))  # warm ES's JIT and caches
+        passes = warm_es(captured)  # ES's JIT settles over thousands of searches
+        print("ES warm-up, CPU ms a search of each pass: " + ", ".join(f"{ms:.2f}" for ms in passes))
         for rnd, mode in alternating(list(modes), args.rounds):
             set_eager(es, index, mode == "live-eager")
             if mode in variants:
