@@ -1,7 +1,7 @@
 """The Elasticsearch that ``scripts/services.py`` runs reads its index files memory-mapped.
 
 With ``node.store.allow_mmap: false`` (the first runner's setting) every posting list and doc
-value went through ``read()`` calls: 15-35% more ES CPU a search (ARCHITECTURE, "Running it
+value went through ``read()`` calls: 16-63% more ES CPU a search (ARCHITECTURE, "Running it
 without Docker"). The setting is easy to lose in a config rewrite, so the node is checked where
 it shows: in its settings, and in the memory maps of its process. Both follow
 ``POCKET_ES_MMAP`` (true unless set), as ``scripts/services.py`` reads it.
@@ -31,7 +31,7 @@ def test_a_searched_index_is_memory_mapped(es: Elasticsearch, index_alias: str,
                      aggs={"b": {"terms": {"field": "brand"}}})
     assert hits["hits"]["total"]["value"] == 1
     uuid = es.indices.get_settings(index=index)[index]["settings"]["index"]["uuid"]
-    pid = svc._read_pid(svc._es_dir(services_config) / "es.pid")
+    pid = svc.pid_of(services_config, "es")
     assert pid is not None, "the tests run against the ES that scripts/services.py started"
     maps = Path(f"/proc/{pid}/maps").read_text()
     mapped = f"/indices/{uuid}/" in maps
