@@ -248,7 +248,7 @@ _BASELINE_BODY = {
 def _load(es: Any, index: str, actions: Iterator[dict]) -> None:
     from elasticsearch import helpers
 
-    helpers.bulk(es, actions, chunk_size=1000, request_timeout=120)
+    helpers.bulk(es.options(request_timeout=120), actions, chunk_size=1000)
     es.indices.put_settings(index=index, settings={"index": {"refresh_interval": "1s"}})
     es.indices.refresh(index=index)
 
