@@ -83,6 +83,12 @@ def shops_of(events: list[dict[str, Any]]) -> list[str]:
     return sorted({ev["shop_id"] for ev in events})[:10]
 
 
+def source_of(event: dict[str, Any], analyzer: Any) -> dict[str, Any]:
+    """The document the indexer writes for a product's first event."""
+    state = merge_events(None, [decode_event(orjson.dumps(event))]).source
+    return build_source(state, analyzer, text_changed=True)
+
+
 def load_catalog(es: Elasticsearch, alias: str, events: list[dict[str, Any]]) -> None:
     analyzer = get_analyzer()
     index = f"{alias}-v1"
@@ -92,9 +98,8 @@ def load_catalog(es: Elasticsearch, alias: str, events: list[dict[str, Any]]) ->
 
     def actions() -> Any:
         for ev in events:
-            state = merge_events(None, [decode_event(orjson.dumps(ev))]).source
             yield {"_op_type": "create", "_index": index, "_id": ev["product_id"],
-                   "_source": orjson.dumps(build_source(state, analyzer, text_changed=True))}
+                   "_source": orjson.dumps(source_of(ev, analyzer))}
 
     failed = sum(1 for ok, _ in parallel_bulk(es, actions(), thread_count=2, chunk_size=1000,
                                               raise_on_error=False) if not ok)
@@ -204,6 +209,10 @@ async def capture(alias: str, mix: list[SearchParams]) -> list[list[tuple[str, b
 Captured = list[list[tuple[str, bytes]]]
 
 
+def content_type(path: str) -> str:
+    return "application/x-ndjson" if path.endswith("_msearch") else "application/json"
+
+
 def replay(captured: Captured) -> tuple[float, list[float]]:
     """Send each search's recorded requests straight to ES, one search after another: ES CPU
     seconds, and the latency (ms) of each search's requests together."""
@@ -212,9 +221,8 @@ def replay(captured: Captured) -> tuple[float, list[float]]:
     for reqs in captured:
         t0 = time.perf_counter()
         for path, body in reqs:
-            ctype = "application/x-ndjson" if path.endswith("_msearch") else "application/json"
             with urllib.request.urlopen(urllib.request.Request(ES_URL + path, data=body,
-                                                               headers={"content-type": ctype})) as r:
+                                                               headers={"content-type": content_type(path)})) as r:
                 r.read()
         lat.append((time.perf_counter() - t0) * 1000)
     return proc_cpu(es_pid()) - cpu0, lat
@@ -260,6 +268,17 @@ def api_search(session: aiohttp.ClientSession, base: str, urls: list[str]) -> An
         async with session.get(base + urls[i]) as r:
             await r.read()
             assert r.status == 200, (urls[i], r.status)
+    return one
+
+
+def direct_search(session: aiohttp.ClientSession, captured: Captured) -> Any:
+    """``one(i)``: send search ``i``'s recorded requests straight to ES, one after another, and
+    check each answered 200."""
+    async def one(i: int) -> None:
+        for path, body in captured[i]:
+            async with session.post(ES_URL + path, data=body, headers={"content-type": content_type(path)}) as r:
+                await r.read()
+                assert r.status == 200, (path, r.status)
     return one
 
 
@@ -324,13 +343,7 @@ async def measure(api_url: str, urls: list[str], captured: list[list[tuple[str, 
     # ES would compress every direct response, work the API's requests never ask for.
     async with aiohttp.ClientSession(connector=conn, skip_auto_headers=("accept-encoding",)) as session:
         api = api_search(session, api_url, urls)
-
-        async def direct(i: int) -> None:
-            for path, body in captured[i]:
-                ctype = "application/x-ndjson" if path.endswith("_msearch") else "application/json"
-                async with session.post(ES_URL + path, data=body, headers={**headers, "content-type": ctype}) as r:
-                    await r.read()
-                    assert r.status == 200, (path, r.status)
+        direct = direct_search(session, captured)
 
         async def cheapest(i: int) -> None:
             assert floor is not None

@@ -38,7 +38,6 @@ import time
 from typing import Any
 
 import aiohttp
-import orjson
 from elasticsearch import Elasticsearch
 
 from analyzers import get_analyzer
@@ -47,16 +46,15 @@ from bench.bench_api import (
     Captured,
     capture,
     catalog_events,
+    direct_search,
     ensure_catalog,
     query_mix,
     run_load,
     shops_of,
+    source_of,
     warm_es,
 )
 from bench.bench_indexer import alternating, es_pid, pct, proc_cpu
-from indexer.decode import decode_event
-from indexer.document import build_source
-from indexer.merge import merge_events
 
 #: The keyword fields the search's facets aggregate with ``terms`` (see search_api/service.py).
 FACET_FIELDS = ("brand", "category_levels", "attrs")
@@ -101,19 +99,12 @@ class Writer(threading.Thread):
 
 
 async def search_load(captured: Captured, clients: int, total: int) -> dict[str, float]:
+    """``bench.bench_api``'s closed loop of direct searches, with the p99.9 too."""
     conn = aiohttp.TCPConnector(limit=100)
-    lat: list[float] = []
+    record: list[tuple[int, float]] = []
     async with aiohttp.ClientSession(connector=conn, skip_auto_headers=("accept-encoding",)) as session:
-        async def direct(i: int) -> None:
-            t = time.perf_counter()
-            for path, body in captured[i]:
-                ctype = "application/x-ndjson" if path.endswith("_msearch") else "application/json"
-                async with session.post(ES_URL + path, data=body, headers={"content-type": ctype}) as r:
-                    await r.read()
-                    assert r.status == 200, (path, r.status)
-            lat.append((time.perf_counter() - t) * 1000)
-        r = await run_load(direct, len(captured), clients, total)
-    r["p999"] = pct(lat, 99.9)
+        r = await run_load(direct_search(session, captured), len(captured), clients, total, record)
+    r["p999"] = pct([ms for _, ms in record], 99.9)
     return r
 
 
@@ -143,8 +134,7 @@ def main() -> None:
     index = next(iter(es.indices.get_alias(name=alias)))
     analyzer = get_analyzer()
     rng = random.Random(11)
-    sources = [build_source(merge_events(None, [decode_event(orjson.dumps(ev))]).source, analyzer,
-                            text_changed=True) for ev in rng.sample(events, min(5000, len(events)))]
+    sources = [source_of(ev, analyzer) for ev in rng.sample(events, min(5000, len(events)))]
     captured = asyncio.run(capture(alias, query_mix(args.queries, shops_of(events))))
     print(f"{len(captured)} searches of the real-query mix; writer: {args.rate} products a second "
           f"(whole documents) into {index}, refresh every second")
@@ -155,7 +145,8 @@ def main() -> None:
         passes = warm_es(captured)  # ES's JIT settles over thousands of searches
         print("ES warm-up, CPU ms a search of each pass: " + ", ".join(f"{ms:.2f}" for ms in passes))
         for rnd, mode in alternating(list(modes), args.rounds):
-            set_eager(es, index, mode == "live-eager")
+            if args.eager_ordinals:
+                set_eager(es, index, mode == "live-eager")
             if mode in variants:
                 es.indices.put_settings(index=index, settings=variants[mode])
             writer = None
@@ -183,7 +174,8 @@ def main() -> None:
             if mode in variants:
                 es.indices.put_settings(index=index, settings=dict.fromkeys(variants[mode]))
     finally:
-        set_eager(es, index, False)
+        if args.eager_ordinals:
+            set_eager(es, index, False)
         if not args.keep_index:
             es.options(ignore_status=404).indices.delete(index=f"{alias}-*")
         es.close()

@@ -289,9 +289,9 @@ def start_es(cfg: Config) -> None:
             f"path.logs: {base / 'logs'}",
             "xpack.security.enabled: false",
             # Memory-mapped index files: reading postings and doc values through read() calls
-            # cost ES 16-24% more CPU a search at 1 client, 35-63% at 20, on these VMs. Below the recommended
-            # vm.max_map_count (262144) ES only warns on a loopback-bound node; our few
-            # hundred index files need a few hundred maps.
+            # cost ES 16-24% more CPU a search at 1 client, 35-63% at 20, on these VMs. Below
+            # the recommended vm.max_map_count (262144) ES only warns on a loopback-bound
+            # node; our few hundred index files need a few hundred maps.
             f"node.store.allow_mmap: {str(cfg.es_mmap).lower()}",
             "cluster.routing.allocation.disk.threshold_enabled: false",
             "action.destructive_requires_name: false",
